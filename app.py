@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""The CDK app: validate the configuration, build the stacks, synthesize.
+
+The CLI runs this file (see cdk.json). A bad setting or a policy finding stops it with a
+message and a non-zero exit, before any template is written, and without a Python traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+
+from infra.config import ConfigError, load_config
+from infra.platform import build_platform
+
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        config = load_config(app.node.get_all_context())
+    except ConfigError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+
+    build_platform(app, config)
+    try:
+        app.synth()
+    except RuntimeError as error:
+        # The policy plugins have already printed each finding with its "Acknowledge with" id.
+        if "ValidationFailed" not in str(error):
+            raise
+        print(
+            "Policy checks failed: fix each finding above, or acknowledge it on its construct with "
+            "infra.policy.acknowledge(...) and a reason specific to that resource.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The app's one configuration object: typed, validated once in app.py, passed down as properties.
+
+Where values come from, last one wins:
+  1. the named profile in cdk.json (`context.profiles.<name>`), chosen by the `profile` setting
+     (default `dev`);
+  2. per-setting overrides given on the command line, `cdk synth -c az_count=3`. The CLI hands
+     those over as strings, so every rule below parses "3" and 3, "true" and true alike.
+
+A bad value never reaches CloudFormation: `load_config` collects every problem and raises one
+`ConfigError` that names each setting, the value given, where it came from and what is allowed.
+Nothing below this module reads context or the environment.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from infra.regions import USABLE_AZS
+
+DEFAULT_PROFILE = "dev"
+PRODUCTION_PROFILE = "prod"
+
+# The values CloudWatch Logs accepts for a retention policy (PutRetentionPolicy), each with the
+# CDK enum member that renders it. "Never expire" is deliberately absent: every log group here
+# has a retention, as the HIPAA and NIST packs require.
+LOG_RETENTION: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+# RFC 1918 private ranges: the only ones a private VPC here may use.
+PRIVATE_RANGES = tuple(ipaddress.ip_network(r) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+# AWS allows VPCs from /16 to /28. The network stack splits the VPC into four equal blocks
+# (up to three AZs plus the public subnets), and each block must stay a useful subnet: at /24
+# each is a /26 with 59 usable addresses (AWS reserves five per subnet).
+VPC_PREFIX_RANGE = (16, 24)
+MAX_AZ_COUNT = 3
+# Control Tower's CT.CLOUDWATCH.PR.2 wants a year of logs; prod must comply, dev may keep less.
+PRODUCTION_MIN_LOG_RETENTION_DAYS = 365
+
+
+class ConfigError(Exception):
+    """One or more settings are invalid. `problems` has one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        lines = [f"Invalid configuration ({len(self.problems)} problem(s)); nothing was synthesized:"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        lines.append("Fix the profile in cdk.json (context.profiles) or the -c name=value overrides.")
+        return "\n".join(lines)
+
+
+def _whole_number(value: Any, low: int, high: int | None = None) -> int:
+    allowed = f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
+    if isinstance(value, bool):
+        raise ValueError(f"must be {allowed}")
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        value = int(value)
+    if not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise ValueError(f"must be {allowed}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("must be true or false")
+
+
+class AppConfig(BaseModel):
+    """Every setting a user can change. Field names are the setting names users type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str
+    region: str
+    account: str | None = None
+    vpc_cidr: str
+    az_count: int
+    internet_egress: bool = False
+    log_retention_days: int
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _region(cls, value: Any) -> str:
+        if value not in USABLE_AZS:
+            raise ValueError(
+                "must be an AWS commercial region code, one of: " + ", ".join(sorted(USABLE_AZS))
+            )
+        return value
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"\d{12}", value):
+            raise ValueError("must be exactly 12 digits, as a string (or left out)")
+        return value
+
+    @field_validator("vpc_cidr", mode="before")
+    @classmethod
+    def _vpc_cidr(cls, value: Any) -> str:
+        low, high = VPC_PREFIX_RANGE
+        allowed = f"an IPv4 CIDR inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, sized /{low} to /{high}"
+        try:
+            network = ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else None
+        except ValueError:
+            network = None
+        if network is None or "/" not in value:
+            raise ValueError(f"must be {allowed} (with the host bits zero, e.g. 10.40.0.0/16)")
+        if not any(network.subnet_of(private) for private in PRIVATE_RANGES):
+            raise ValueError(f"is not a private (RFC 1918) range; must be {allowed}")
+        if not low <= network.prefixlen <= high:
+            raise ValueError(
+                f"is too {'large' if network.prefixlen < low else 'small'}; must be {allowed} "
+                f"(four equal blocks for up to {MAX_AZ_COUNT} AZs plus public subnets, each at least "
+                f"/{high + 2})"
+            )
+        return str(network)
+
+    @field_validator("az_count", mode="before")
+    @classmethod
+    def _az_count(cls, value: Any) -> int:
+        return _whole_number(value, 1, MAX_AZ_COUNT)
+
+    @field_validator("internet_egress", mode="before")
+    @classmethod
+    def _internet_egress(cls, value: Any) -> bool:
+        return _boolean(value)
+
+    @field_validator("log_retention_days", mode="before")
+    @classmethod
+    def _log_retention_days(cls, value: Any) -> int:
+        allowed = "one of the values CloudWatch Logs accepts: " + ", ".join(map(str, LOG_RETENTION))
+        try:
+            days = _whole_number(value, 1)
+        except ValueError:
+            raise ValueError(f"must be {allowed}") from None
+        if days not in LOG_RETENTION:
+            raise ValueError(f"must be {allowed}")
+        return days
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> AppConfig:
+        problems = []
+        if self.az_count > USABLE_AZS[self.region]:
+            problems.append(
+                f"az_count = {self.az_count}: region {self.region} offers new accounts only "
+                f"{USABLE_AZS[self.region]} Availability Zones; allowed: 1 to {USABLE_AZS[self.region]}"
+            )
+        if self.is_production and self.az_count < 2:
+            problems.append(
+                f"az_count = {self.az_count}: the {PRODUCTION_PROFILE} profile needs at least 2 "
+                f"Availability Zones; allowed: 2 to {min(MAX_AZ_COUNT, USABLE_AZS[self.region])}"
+            )
+        if self.is_production and self.log_retention_days < PRODUCTION_MIN_LOG_RETENTION_DAYS:
+            problems.append(
+                f"log_retention_days = {self.log_retention_days}: the {PRODUCTION_PROFILE} profile must "
+                f"keep logs for at least {PRODUCTION_MIN_LOG_RETENTION_DAYS} days (audit, Control Tower "
+                f"CT.CLOUDWATCH.PR.2); allowed: "
+                + ", ".join(str(d) for d in LOG_RETENTION if d >= PRODUCTION_MIN_LOG_RETENTION_DAYS)
+            )
+        if problems:
+            # Not a ValueError, so pydantic lets it through as it is: these lines are complete.
+            raise ConfigError(problems)
+        return self
+
+    # --- what the settings mean for the stacks -------------------------------------------
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile == PRODUCTION_PROFILE
+
+    @property
+    def data_removal_policy(self) -> RemovalPolicy:
+        """Data (buckets, keys, log groups) is retained in prod and destroyable elsewhere, so that
+        `cdk destroy` of a dev deploy leaves nothing behind."""
+        return RemovalPolicy.RETAIN if self.is_production else RemovalPolicy.DESTROY
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return LOG_RETENTION[self.log_retention_days]
+
+
+SETTINGS: tuple[str, ...] = tuple(AppConfig.model_fields)
+"""The setting names a user may give, in cdk.json profiles or with -c."""
+
+# Context keys of ours that are not settings: the profile table itself.
+_OWN_CONTEXT_KEYS = {"profiles"}
+# Keys the CDK and its CLI put into context that carry no ':' and no '@'.
+_CDK_CONTEXT_KEYS = {"acknowledged-issue-numbers"}
+
+
+def _is_cdk_context_key(key: str) -> bool:
+    """Feature flags (`@aws-cdk/...`), CLI keys (`aws:cdk:...`) and lookup caches (`x:account=...`)
+    are the CDK's, not ours to validate."""
+    return key.startswith("@") or ":" in key or key in _CDK_CONTEXT_KEYS
+
+
+def load_config(context: Mapping[str, Any]) -> AppConfig:
+    """Build the validated config from the app's context, or raise ConfigError with every problem."""
+    profiles = context.get("profiles")
+    if not isinstance(profiles, Mapping) or not all(isinstance(p, Mapping) for p in profiles.values()):
+        raise ConfigError(["context.profiles in cdk.json must map each profile name to its settings"])
+
+    overrides = {
+        key: value
+        for key, value in context.items()
+        if not _is_cdk_context_key(key) and key not in _OWN_CONTEXT_KEYS
+    }
+    profile = overrides.get("profile", DEFAULT_PROFILE)
+    if profile not in profiles:
+        raise ConfigError(
+            [f"profile = {profile!r} (from -c): must be a profile defined in cdk.json: {', '.join(profiles)}"]
+        )
+
+    values = {**profiles[profile], **overrides, "profile": profile}
+
+    def source(name: str) -> str:
+        return "from -c" if name in overrides else f"from profile {profile!r} in cdk.json"
+
+    try:
+        return AppConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError([_describe(e, source) for e in error.errors()]) from None
+
+
+def _describe(error: Mapping[str, Any], source: Any) -> str:
+    """One line for one pydantic error: setting, value given, its source, what is allowed."""
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    if error["type"] == "missing":
+        return f"{name} is not set: set it in the profile in cdk.json or with -c {name}=VALUE"
+    value = error.get("input")
+    if error["type"] == "extra_forbidden":
+        hint = difflib.get_close_matches(name, SETTINGS, n=1)
+        suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+        return (
+            f"{name} = {value!r} ({source(name)}): unknown setting{suggestion}; "
+            f"known settings: {', '.join(SETTINGS)}"
+        )
+    if error["type"] == "value_error":
+        return f"{name} = {value!r} ({source(name)}): {error['ctx']['error']}"
+    return f"{name} = {value!r} ({source(name)}): {error['msg']}"

@@ -1,0 +1,1 @@
+"""Reusable constructs: the details that the stacks leave out of their story."""

@@ -1,0 +1,37 @@
+"""Puts the platform's stacks into an app: the one place where stacks are wired to each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from infra.config import AppConfig
+from infra.policy import add_policy_gates
+from infra.stacks.base import PROJECT, stack_name
+from infra.stacks.data_stack import DataStack
+from infra.stacks.network_stack import NetworkStack
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The stacks of one deployment, for tests and for stacks added later to wire into."""
+
+    data: DataStack
+    network: NetworkStack
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [self.data, self.network]
+
+
+def build_platform(app: cdk.App, config: AppConfig) -> Platform:
+    """Add every stack for `config` to `app`, with tags and policy gates."""
+    data = DataStack(app, stack_name(config, "Data"), config=config)
+    network = NetworkStack(app, stack_name(config, "Network"), config=config, logs_key=data.logs_key)
+
+    # Tags are applied by an Aspect to every taggable resource of the app.
+    cdk.Tags.of(app).add("project", PROJECT)
+    cdk.Tags.of(app).add("profile", config.profile)
+    add_policy_gates(app)
+    return Platform(data=data, network=network)

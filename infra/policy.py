@@ -1,0 +1,69 @@
+"""The policy gates every synth passes, and the one way this project acknowledges a finding.
+
+Four cdk-nag packs and the AWS Control Tower proactive-control Guard rules run as CDK validation
+plugins on every synth (in `make synth`, in `cdk deploy` and in every test that synthesizes).
+Any finding that is not acknowledged fails the synth.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+from constructs import IConstruct
+
+NAG_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+CONTROL_TOWER = "cdk-validator-cfnguard"
+
+
+def add_policy_gates(app: cdk.App) -> None:
+    """Register every policy pack on the app. Call once, before synth."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app),
+        HIPAASecurityChecks(app),
+        NIST80053R5Checks(app),
+        PCIDSS321Checks(app),
+        # Ships the cfn-guard binary and the Control Tower proactive controls (CT.*.PR.*), which
+        # templates must pass to deploy into accounts of a Control Tower organization.
+        CfnGuardValidator(control_tower_rules_enabled=True),
+    )
+
+
+def acknowledge(scope: IConstruct, reason: str, *rule_ids: str) -> None:
+    """Acknowledge findings on `scope` (and what it contains), with a reason specific to it.
+
+    `rule_ids` are as the report prints them after "Acknowledge with", e.g.
+    `AwsSolutions::AwsSolutions-S1` or `cdk-validator-cfnguard::s3_bucket_logging_enabled_check`.
+    """
+    if not reason.strip():
+        raise ValueError("an acknowledgement needs a reason")
+    for rule_id in rule_ids:
+        if "::" not in rule_id:
+            raise ValueError(f"{rule_id!r} is not a full rule id ('<pack>::<rule>')")
+        cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+def in_compliance_packs(rule_name: str) -> tuple[str, ...]:
+    """One rule as the HIPAA, NIST and PCI packs each name it: they share rule names, e.g.
+    `S3BucketReplicationEnabled` -> `HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled`, ..."""
+    return tuple(f"{pack}::{pack}-{rule_name}" for pack in NAG_PACKS[1:])
+
+
+def accept_cdk_provider(stack: cdk.Stack, provider_id: str, reason: str) -> None:
+    """Bring one of the CDK's own custom-resource provider Lambdas (a singleton per stack, added
+    by an L2 construct) in line with this project's checks:
+
+    - acknowledge the Control Tower rule that every Lambda function runs in a VPC: these are
+      deploy-time helpers that call one AWS API while the stack is created or deleted; `reason`
+      says what this one does and why it stays outside the VPC;
+    - drop its `DependsOn` on its own role, which its `Role: Fn::GetAtt` already implies
+      (cfn-lint W3005).
+    """
+    provider = stack.node.try_find_child(provider_id)
+    if provider is None:
+        raise ValueError(f"{stack.node.path} has no {provider_id}; nothing to accept")
+    handler = provider.node.find_child("Handler")
+    acknowledge(
+        handler, f"CDK-managed provider {provider_id}. {reason}", f"{CONTROL_TOWER}::lambda_inside_vpc_check"
+    )
+    handler.add_deletion_override("DependsOn")

@@ -1,0 +1,177 @@
+"""NetworkStack: a private VPC that reaches AWS APIs over PrivateLink, not the internet."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs.interface_endpoints import InterfaceEndpoints
+from infra.constructs.log_group import EncryptedLogGroup
+from infra.policy import accept_cdk_provider, acknowledge, in_compliance_packs
+from infra.stacks.base import PlatformStack
+
+WORKLOAD_SUBNETS = "Workloads"
+PUBLIC_SUBNETS = "Public"
+
+
+class NetworkStack(PlatformStack):
+    """The VPC that workloads (Lambda functions, SageMaker endpoints) run in.
+
+    By default it has no route to the internet at all: isolated subnets, no internet gateway, no
+    NAT. Workloads reach S3 through a gateway endpoint and every other AWS API through an
+    interface endpoint that exists because some stack declared that it needs it
+    (`interface_endpoints.require(...)`). `internet_egress` adds public subnets with NAT gateways
+    for users whose workloads must reach the internet.
+
+    Attributes other stacks use: vpc, workload_subnets, interface_endpoints.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, logs_key: kms.IKey) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            config=config,
+            description="Private VPC, VPC endpoints and flow logs",
+        )
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
+            max_azs=config.az_count,
+            subnet_configuration=self._subnet_layout(config),
+            # One NAT per AZ in prod, so that losing an AZ does not cut the others off; one in dev.
+            nat_gateways=(config.az_count if config.is_production else 1) if config.internet_egress else 0,
+            # Strip the rules of the VPC's default security group, so nothing can use it by mistake.
+            restrict_default_security_group=True,
+        )
+        self.workload_subnets = ec2.SubnetSelection(subnet_group_name=WORKLOAD_SUBNETS)
+
+        self._add_flow_logs(config, logs_key)
+        self._add_s3_gateway_endpoint()
+        self.interface_endpoints = InterfaceEndpoints(
+            self,
+            "InterfaceEndpoints",
+            vpc=self.vpc,
+            vpc_cidr=config.vpc_cidr,
+            subnets=self.workload_subnets,
+        )
+        if config.internet_egress:
+            self._acknowledge_internet_egress()
+        accept_cdk_provider(
+            self,
+            "Custom::VpcRestrictDefaultSGCustomResourceProvider",
+            "It runs once per deploy to strip the rules of the VPC's default security group, calling "
+            "only the EC2 API; it cannot run inside the VPC whose creation it is part of.",
+        )
+
+    @staticmethod
+    def _subnet_layout(config: AppConfig) -> list[ec2.SubnetConfiguration]:
+        """Workload subnets come first, each a quarter of the VPC, so their ranges stay put when
+        `internet_egress` or `az_count` changes (a subnet whose range changes is replaced, and
+        everything in it with it). The public subnets only hold NAT gateways: /28 is enough."""
+        workload_mask = int(config.vpc_cidr.split("/")[1]) + 2
+        layout = [
+            ec2.SubnetConfiguration(
+                name=WORKLOAD_SUBNETS,
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                if config.internet_egress
+                else ec2.SubnetType.PRIVATE_ISOLATED,
+                cidr_mask=workload_mask,
+            )
+        ]
+        if config.internet_egress:
+            layout.append(
+                ec2.SubnetConfiguration(
+                    name=PUBLIC_SUBNETS,
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=28,
+                    # NAT gateways have Elastic IPs; nothing else here should get a public address.
+                    map_public_ip_on_launch=False,
+                )
+            )
+        return layout
+
+    def _add_flow_logs(self, config: AppConfig, logs_key: kms.IKey) -> None:
+        """Every accepted and rejected connection, to a KMS-encrypted log group.
+
+        The delivery role is ours rather than the CDK's default: its permissions sit in a
+        customer-managed policy (the HIPAA, NIST and PCI packs reject inline policies), and its
+        trust is limited to flow logs of this account (confused-deputy protection).
+        """
+        log_group = EncryptedLogGroup(self, "FlowLogs", config=config, key=logs_key).log_group
+        delivery_role = iam.Role(
+            self,
+            "FlowLogsDeliveryRole",
+            description="VPC flow logs delivery to CloudWatch Logs",
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {"aws:SourceArn": self.format_arn(service="ec2", resource="vpc-flow-log/*")},
+                },
+            ),
+        )
+        iam.ManagedPolicy(
+            self,
+            "FlowLogsDeliveryPolicy",
+            description="Write VPC flow log records into the flow-log group only",
+            roles=[delivery_role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    # The group's ARN attribute ends in ":*", which covers its log streams.
+                    resources=[log_group.log_group_arn],
+                )
+            ],
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                log_group,
+                # Keeps the CDK from adding an inline policy: the managed policy above grants it all.
+                delivery_role.without_policy_updates(),
+            ),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+    def _add_s3_gateway_endpoint(self) -> None:
+        """S3 through a gateway endpoint (free), with a data-perimeter policy.
+
+        The policy allows S3 calls on buckets owned by this account, plus reads of the AWS-owned
+        buckets that Amazon ECR serves image layers from: SageMaker pulls its container images
+        through this endpoint, and a policy without that statement breaks every endpoint deploy.
+        """
+        endpoint = self.vpc.add_gateway_endpoint(
+            "S3GatewayEndpoint",
+            service=ec2.GatewayVpcEndpointAwsService.S3,
+            subnets=[self.workload_subnets],
+        )
+        endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="BucketsOfThisAccount",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:ResourceAccount": self.account}},
+            )
+        )
+        endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="EcrImageLayers",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[f"arn:{self.partition}:s3:::prod-{self.region}-starport-layer-bucket/*"],
+            )
+        )
+
+    def _acknowledge_internet_egress(self) -> None:
+        for subnet in self.vpc.public_subnets:
+            acknowledge(
+                subnet.node.find_child("DefaultRoute"),
+                "internet_egress is on: this public subnet exists only to hold a NAT gateway, and its "
+                "default route to the internet gateway is what gives the private subnets egress.",
+                *in_compliance_packs("VPCNoUnrestrictedRouteToIGW"),
+            )
