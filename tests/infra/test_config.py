@@ -149,7 +149,8 @@ def test_the_message_lists_every_problem_and_how_to_fix_it() -> None:
     lines = raised.value.message.splitlines()
     assert lines[0] == "Invalid configuration (2 problem(s)); nothing was synthesized:"
     assert len([line for line in lines if line.startswith("  - ")]) == 2
-    assert "cdk.json" in lines[-1] and "-c name=value" in lines[-1]
+    assert "cdk.json" in lines[-1]
+    assert "-c name=value" in lines[-1]
 
 
 def test_log_retention_offers_every_value_cloudwatch_logs_accepts() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
+from constructs import Construct
 
 from tests.conftest import Synth
 
@@ -13,7 +14,7 @@ def buckets(synth: Synth) -> dict[str, dict]:
     return synth.resources(synth.platform.data, "AWS::S3::Bucket")
 
 
-def logical_id(synth: Synth, construct) -> str:  # noqa: ANN001
+def logical_id(synth: Synth, construct: Construct) -> str:
     return synth.platform.data.get_logical_id(construct.node.default_child)
 
 
@@ -151,7 +152,8 @@ def test_only_the_logs_key_admits_cloudwatch_logs_and_only_for_this_accounts_log
     assert service_statements(data.models_key) == []
     [logs_statement] = service_statements(data.logs_key)
     assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-    assert "kms:Decrypt" in logs_statement["Action"] and "kms:*" not in logs_statement["Action"]
+    assert "kms:Decrypt" in logs_statement["Action"]
+    assert "kms:*" not in logs_statement["Action"]
     context_arn = logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert context_arn == {
         "Fn::Join": ["", ["arn:aws:logs:us-east-1:", {"Ref": "AWS::AccountId"}, ":log-group:*"]]
