@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The CDK app: validate the configuration, build the stacks, synthesize.
 
-The CLI runs this file (see cdk.json). A bad setting or a policy finding stops it with a
-message and a non-zero exit, before any template is written, and without a Python traceback.
+The CLI runs this file (see cdk.json). A bad setting stops it before any stack is built, so
+before any template is written; a policy finding fails the synth after the checks have run over
+the templates, so nothing can be deployed. Either way: a message, a non-zero exit, and no Python
+traceback.
 """
 
 from __future__ import annotations

@@ -107,6 +107,5 @@ class DataStack(PlatformStack):
             access_logs.bucket,
             "This is the server-access-log target itself: logging its own access into itself would "
             "log every log delivery, without end.",
-            *in_compliance_packs("S3BucketLoggingEnabled"),
             "cdk-validator-cfnguard::s3_bucket_logging_enabled_check",
         )

@@ -1,0 +1,159 @@
+"""NetworkStack: private by default, egress only when asked, endpoints only when declared."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import aws_ec2 as ec2
+
+from infra.platform import Platform
+from tests.conftest import Synth, synthesize
+
+
+@pytest.fixture(scope="session")
+def with_endpoints(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev, with two workloads declaring the APIs they call (one API declared by both)."""
+
+    def declare(platform: Platform) -> None:
+        endpoints = platform.network.interface_endpoints
+        endpoints.require(
+            ec2.InterfaceVpcEndpointAwsService.SQS, ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME
+        )
+        endpoints.require(ec2.InterfaceVpcEndpointAwsService.SQS)
+
+    return synthesize(tmp_path_factory.mktemp("endpoints"), customize=declare)
+
+
+def routes_to_anywhere(synth: Synth) -> list[dict]:
+    routes = synth.resources(synth.platform.network, "AWS::EC2::Route").values()
+    return [r["Properties"] for r in routes if r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"]
+
+
+def test_by_default_there_is_no_way_to_the_internet(dev: Synth) -> None:
+    network = dev.platform.network
+    for resource_type in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP"):
+        assert dev.resources(network, resource_type) == {}
+    assert routes_to_anywhere(dev) == []
+    dev.template(network).all_resources_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": False})
+
+
+def test_one_isolated_workload_subnet_per_az_with_deterministic_azs(dev: Synth) -> None:
+    subnets = dev.resources(dev.platform.network, "AWS::EC2::Subnet").values()
+    assert sorted(s["Properties"]["CidrBlock"] for s in subnets) == ["10.40.0.0/18", "10.40.64.0/18"]
+    # Chosen at deploy time with Fn::GetAZs: no lookup at synth, no hard-coded AZ names.
+    assert sorted(str(s["Properties"]["AvailabilityZone"]) for s in subnets) == [
+        str({"Fn::Select": [index, {"Fn::GetAZs": ""}]}) for index in range(dev.config.az_count)
+    ]
+    [vpc] = dev.resources(dev.platform.network, "AWS::EC2::VPC").values()
+    assert vpc["Properties"]["CidrBlock"] == "10.40.0.0/16"
+
+
+def test_internet_egress_adds_nat_through_public_subnets(egress: Synth) -> None:
+    network = egress.platform.network
+    assert len(egress.resources(network, "AWS::EC2::InternetGateway")) == 1
+    assert len(egress.resources(network, "AWS::EC2::NatGateway")) == 1  # one in dev
+    targets = sorted(
+        next(k for k in ("GatewayId", "NatGatewayId") if k in r) for r in routes_to_anywhere(egress)
+    )
+    # Each public subnet routes to the internet gateway, each workload subnet to the NAT.
+    assert targets == ["GatewayId", "GatewayId", "NatGatewayId", "NatGatewayId"]
+    cidrs = sorted(
+        s["Properties"]["CidrBlock"] for s in egress.resources(network, "AWS::EC2::Subnet").values()
+    )
+    # The workload subnets keep their ranges when egress is switched on.
+    assert cidrs == ["10.40.0.0/18", "10.40.128.0/28", "10.40.128.16/28", "10.40.64.0/18"]
+    egress.template(network).all_resources_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": False})
+
+
+def test_flow_logs_capture_everything_into_an_encrypted_log_group(dev: Synth) -> None:
+    network = dev.platform.network
+    [flow_log] = dev.resources(network, "AWS::EC2::FlowLog").values()
+    assert flow_log["Properties"]["TrafficType"] == "ALL"
+    assert flow_log["Properties"]["LogDestinationType"] == "cloud-watch-logs"
+    [log_group] = dev.resources(network, "AWS::Logs::LogGroup").values()
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert "KmsKeyId" in log_group["Properties"]
+
+
+def test_flow_log_role_trusts_only_this_accounts_flow_logs_and_has_no_inline_policy(dev: Synth) -> None:
+    network = dev.platform.network
+    assert dev.resources(network, "AWS::IAM::Policy") == {}
+    roles = [
+        r
+        for r in dev.resources(network, "AWS::IAM::Role").values()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "vpc-flow-logs.amazonaws.com"}
+    ]
+    [trust] = roles[0]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "aws:SourceArn" in trust["Condition"]["ArnLike"]
+    [policy] = dev.resources(network, "AWS::IAM::ManagedPolicy").values()
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    assert statement["Resource"] != "*"
+
+
+def test_flow_logs_keep_a_year_in_prod(prod: Synth) -> None:
+    [log_group] = prod.resources(prod.platform.network, "AWS::Logs::LogGroup").values()
+    assert log_group["Properties"]["RetentionInDays"] == 365
+    assert log_group["DeletionPolicy"] == "Retain"
+
+
+def test_s3_gateway_endpoint_allows_this_account_and_ecr_image_layers_only(dev: Synth) -> None:
+    endpoints = dev.resources(dev.platform.network, "AWS::EC2::VPCEndpoint").values()
+    [gateway] = [e["Properties"] for e in endpoints if e["Properties"].get("VpcEndpointType") == "Gateway"]
+    statements = {s["Sid"]: s for s in gateway["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"BucketsOfThisAccount", "EcrImageLayers"}
+    assert statements["BucketsOfThisAccount"]["Condition"] == {
+        "StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    assert statements["EcrImageLayers"]["Action"] == "s3:GetObject"
+    assert statements["EcrImageLayers"]["Resource"] == "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"
+    # One route table per workload subnet, all of them routed through the gateway endpoint.
+    assert len(gateway["RouteTableIds"]) == dev.config.az_count
+
+
+def test_no_interface_endpoint_exists_until_a_workload_declares_one(dev: Synth) -> None:
+    endpoints = dev.resources(dev.platform.network, "AWS::EC2::VPCEndpoint").values()
+    assert [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"] == []
+    assert dev.platform.network.interface_endpoints.services == []
+
+
+def test_declared_endpoints_are_created_once_each_with_private_dns(with_endpoints: Synth) -> None:
+    network = with_endpoints.platform.network
+    assert network.interface_endpoints.services == ["sagemaker.runtime", "sqs"]
+    endpoints = [
+        e["Properties"]
+        for e in with_endpoints.resources(network, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    ]
+    assert sorted(e["ServiceName"] for e in endpoints) == [
+        "com.amazonaws.us-east-1.sagemaker.runtime",
+        "com.amazonaws.us-east-1.sqs",
+    ]
+    assert all(e["PrivateDnsEnabled"] for e in endpoints)
+    assert all(len(e["SubnetIds"]) == with_endpoints.config.az_count for e in endpoints)
+
+
+def test_the_endpoint_security_group_admits_https_from_the_literal_vpc_cidr_only(
+    with_endpoints: Synth,
+) -> None:
+    groups = with_endpoints.resources(with_endpoints.platform.network, "AWS::EC2::SecurityGroup").values()
+    [endpoint_group] = [
+        g["Properties"] for g in groups if "Interface endpoints" in g["Properties"]["GroupDescription"]
+    ]
+    assert endpoint_group["SecurityGroupIngress"] == [
+        {
+            "CidrIp": "10.40.0.0/16",
+            "Description": "HTTPS from the VPC to AWS APIs",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    # No real egress: the CDK's placeholder rule that disables the default allow-all.
+    [egress_rule] = endpoint_group["SecurityGroupEgress"]
+    assert egress_rule["CidrIp"] == "255.255.255.255/32"
+
+
+def test_the_default_security_group_is_stripped(dev: Synth) -> None:
+    assert len(dev.resources(dev.platform.network, "Custom::VpcRestrictDefaultSG")) == 1

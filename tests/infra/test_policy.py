@@ -1,0 +1,85 @@
+"""The policy gates: they fail synth on a finding, every acknowledgement answers a real finding,
+and every template of every variant passes cfn-lint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from cfnlint.api import ManualArgs, lint_file
+
+from infra.config import load_config
+from infra.policy import POLICY_PLUGINS, acknowledge, add_policy_gates
+from infra.stacks.base import PlatformStack
+from infra.synth_summary import acknowledged_findings
+from tests.conftest import Synth, cdk_context
+
+
+def test_an_unacknowledged_finding_fails_synth(tmp_path: Path) -> None:
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    stack = PlatformStack(app, "Careless", config=load_config(cdk_context()), description="a plain bucket")
+    s3.Bucket(stack, "PlainBucket")
+    add_policy_gates(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    failed = {p["pluginName"] for p in report["pluginReports"] if p["conclusion"] == "failure"}
+    # Every pack has something to say about an unencrypted, unlogged, unversioned bucket.
+    assert failed == set(POLICY_PLUGINS)
+
+
+def test_an_acknowledgement_needs_a_reason_and_a_full_rule_id() -> None:
+    scope = cdk.Stack(cdk.App())
+    with pytest.raises(ValueError, match="needs a reason"):
+        acknowledge(scope, "  ", "AwsSolutions::AwsSolutions-S1")
+    with pytest.raises(ValueError, match="not a full rule id"):
+        acknowledge(scope, "a reason", "AwsSolutions-S1")
+
+
+def acknowledgements(synth: Synth) -> set[tuple[str, str]]:
+    """(construct path, rule id) of every acknowledgement of our policy packs recorded in the
+    assembly (the CDK records some of its own, for its built-in template validation)."""
+    found = set()
+    for metadata_file in synth.outdir.glob("*.metadata.json"):
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry["type"] == "aws:cdk:acknowledged-rules":
+                    found |= {
+                        (path.lstrip("/"), rule_id)
+                        for rule_id in entry["data"]
+                        if rule_id.split("::")[0] in POLICY_PLUGINS
+                    }
+    return found
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "egress"])
+def test_every_acknowledgement_answers_a_finding_at_or_below_its_construct(
+    variant: str, request: pytest.FixtureRequest
+) -> None:
+    synth: Synth = request.getfixturevalue(variant)
+    findings = acknowledged_findings(synth.outdir)
+    assert findings, "the assembly has no validation report with acknowledged findings"
+    used = {(f["id"], f["path"]) for f in findings}
+    for path, rule_id in acknowledgements(synth):
+        assert any(i == rule_id and (p == path or p.startswith(path + "/")) for i, p in used), (
+            f"{rule_id} acknowledged at {path} matches no finding: remove it"
+        )
+
+
+def test_acknowledgement_reasons_are_specific(all_variants: list[Synth]) -> None:
+    for synth in all_variants:
+        for finding in acknowledged_findings(synth.outdir):
+            assert len(finding["reason"]) >= 80, finding
+
+
+def test_every_template_passes_cfn_lint_without_errors_or_warnings(all_variants: list[Synth]) -> None:
+    problems = []
+    for synth in all_variants:
+        for template in sorted(synth.outdir.glob("*.template.json")):
+            matches = lint_file(template, ManualArgs(regions=[synth.config.region]))
+            problems += [f"{template.name}: {m}" for m in matches]
+    assert problems == []
+    assert sum(len(list(s.outdir.glob("*.template.json"))) for s in all_variants) == 6
