@@ -17,12 +17,19 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 
+from infra.bedrock_models import (
+    CHUNKING_STRATEGIES,
+    EMBEDDING_MODELS,
+    S3_VECTORS_REGIONS,
+    VECTOR_STORES,
+    EmbeddingModel,
+)
 from infra.regions import USABLE_AZS
 
 DEFAULT_PROFILE = "dev"
@@ -101,18 +108,55 @@ def _boolean(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _one_of(value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError("must be one of: " + ", ".join(allowed))
+    return value
+
+
+# The rule of a setting, written on its field: `az_count: WholeNumber(1, 3)`.
+def WholeNumber(low: int, high: int | None = None) -> Any:  # noqa: N802 - reads as a type
+    return Annotated[int, BeforeValidator(lambda value: _whole_number(value, low, high))]
+
+
+def OneOf(*allowed: str) -> Any:  # noqa: N802 - reads as a type
+    return Annotated[str, BeforeValidator(lambda value: _one_of(value, allowed))]
+
+
+Boolean = Annotated[bool, BeforeValidator(_boolean)]
+
+
 class AppConfig(BaseModel):
     """Every setting a user can change. Field names are the setting names users type."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Foundation
     profile: str
     region: str
     account: str | None = None
     vpc_cidr: str
-    az_count: int
-    internet_egress: bool = False
+    az_count: WholeNumber(1, MAX_AZ_COUNT)
+    internet_egress: Boolean = False
     log_retention_days: int
+
+    # Knowledge base (Bedrock)
+    vector_store: OneOf(*VECTOR_STORES) = "s3_vectors"
+    embedding_model_id: OneOf(*EMBEDDING_MODELS) = "amazon.titan-embed-text-v2:0"
+    embedding_dimensions: WholeNumber(1) | None = None
+    documents_prefix: str = "documents/"
+    chunking_strategy: OneOf(*CHUNKING_STRATEGIES) = "fixed_size"
+    # Bedrock's own defaults for each strategy; limits from the bedrock-agent API model.
+    chunk_max_tokens: WholeNumber(1, 8192) = 300
+    chunk_overlap_percentage: WholeNumber(1, 99) = 20
+    hierarchical_parent_max_tokens: WholeNumber(1, 8192) = 1500
+    hierarchical_child_max_tokens: WholeNumber(1, 8192) = 300
+    hierarchical_overlap_tokens: WholeNumber(1, 8192) = 60
+    semantic_max_tokens: WholeNumber(1, 8192) = 300
+    semantic_buffer_size: WholeNumber(0, 1) = 0
+    semantic_breakpoint_percentile_threshold: WholeNumber(50, 99) = 95
+    sample_corpus: Boolean = True
+    invocation_logging: Boolean = True
 
     @field_validator("region", mode="before")
     @classmethod
@@ -153,15 +197,18 @@ class AppConfig(BaseModel):
             )
         return str(network)
 
-    @field_validator("az_count", mode="before")
+    @field_validator("documents_prefix", mode="before")
     @classmethod
-    def _az_count(cls, value: Any) -> int:
-        return _whole_number(value, 1, MAX_AZ_COUNT)
-
-    @field_validator("internet_egress", mode="before")
-    @classmethod
-    def _internet_egress(cls, value: Any) -> bool:
-        return _boolean(value)
+    def _documents_prefix(cls, value: Any) -> str:
+        # S3's "safe characters" for keys, so the prefix needs no encoding anywhere it appears.
+        if not isinstance(value, str) or not re.fullmatch(
+            r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/", value
+        ):
+            raise ValueError(
+                "must be an S3 key prefix of letters, digits and !_.*'()- in /-separated parts, "
+                "ending in / and not starting with one (e.g. documents/)"
+            )
+        return value
 
     @field_validator("log_retention_days", mode="before")
     @classmethod
@@ -195,10 +242,68 @@ class AppConfig(BaseModel):
                 f"CT.CLOUDWATCH.PR.2); allowed: "
                 + ", ".join(str(d) for d in LOG_RETENTION if d >= PRODUCTION_MIN_LOG_RETENTION_DAYS)
             )
+        problems += self._knowledge_base_checks()
         if problems:
             # Not a ValueError, so pydantic lets it through as it is: these lines are complete.
             raise ConfigError(problems)
         return self
+
+    def _knowledge_base_checks(self) -> list[str]:
+        problems = []
+        model = self.embedding_model
+        if self.region not in model.regions:
+            problems.append(
+                f"embedding_model_id = {model.model_id!r}: not offered for knowledge bases in {self.region} "
+                f"(infra/bedrock_models.py); regions: {', '.join(sorted(model.regions))}"
+            )
+        if self.vector_store == "s3_vectors" and self.region not in S3_VECTORS_REGIONS:
+            problems.append(
+                f"vector_store = 's3_vectors': Amazon S3 Vectors is not available in {self.region}; "
+                f"regions: {', '.join(sorted(S3_VECTORS_REGIONS))}; or use opensearch_serverless"
+            )
+        if self.embedding_dimensions is not None and self.embedding_dimensions not in model.dimensions:
+            problems.append(
+                f"embedding_dimensions = {self.embedding_dimensions}: {model.model_id} produces "
+                f"vectors of {', '.join(map(str, model.dimensions))} dimensions; allowed: one of those, "
+                f"or leave it out for {model.default_dimensions}"
+            )
+
+        def within_model(setting: str) -> None:
+            tokens = getattr(self, setting)
+            if tokens > model.max_input_tokens:
+                problems.append(
+                    f"{setting} = {tokens}: {model.model_id} embeds at most {model.max_input_tokens} "
+                    f"tokens per chunk; allowed: 1 to {model.max_input_tokens}"
+                )
+
+        if self.chunking_strategy == "fixed_size":
+            within_model("chunk_max_tokens")
+        elif self.chunking_strategy == "hierarchical":
+            # Bedrock embeds the child chunks and returns their parents as context.
+            within_model("hierarchical_child_max_tokens")
+            parent, child = self.hierarchical_parent_max_tokens, self.hierarchical_child_max_tokens
+            if child >= parent:
+                problems.append(
+                    f"hierarchical_child_max_tokens = {child}: child chunks must be smaller than parent "
+                    f"chunks (hierarchical_parent_max_tokens = {parent}); allowed: 1 to {parent - 1}"
+                )
+            if self.hierarchical_overlap_tokens >= child:
+                problems.append(
+                    f"hierarchical_overlap_tokens = {self.hierarchical_overlap_tokens}: the overlap must be "
+                    f"smaller than a child chunk ({child} tokens); allowed: 1 to {child - 1}"
+                )
+        elif self.chunking_strategy == "semantic":
+            within_model("semantic_max_tokens")
+        return problems
+
+    @property
+    def embedding_model(self) -> EmbeddingModel:
+        return EMBEDDING_MODELS[self.embedding_model_id]
+
+    @property
+    def vector_dimensions(self) -> int:
+        """The index dimension: the model's, or the chosen one of the model's; never typed twice."""
+        return self.embedding_dimensions or self.embedding_model.default_dimensions
 
     # --- what the settings mean for the stacks -------------------------------------------
 

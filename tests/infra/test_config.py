@@ -64,7 +64,6 @@ def test_removal_policy_follows_the_profile() -> None:
         ({"az_count": 0}, ["az_count = 0", "a whole number from 1 to 3"]),
         ({"az_count": "two"}, ["az_count = 'two'", "a whole number from 1 to 3"]),
         ({"az_count": True}, ["az_count = True", "a whole number from 1 to 3"]),
-        ({"region": "us-west-1", "az_count": 3}, ["az_count = 3", "us-west-1 offers", "allowed: 1 to 2"]),
         ({"profile": "prod", "az_count": 1}, ["az_count = 1", "prod profile needs at least 2", "2 to 3"]),
         # internet_egress
         ({"internet_egress": "yes"}, ["internet_egress = 'yes' (from -c)", "true or false"]),
@@ -85,6 +84,19 @@ def test_each_rule_names_the_setting_the_value_and_what_is_allowed(
     assert len(found) == 1, found
     for text in expected:
         assert text in found[0]
+
+
+def test_a_region_is_checked_against_every_table_that_depends_on_it() -> None:
+    found = problems(region="us-west-1", az_count=3)
+    assert len(found) == 3
+    assert (
+        found[0]
+        == "az_count = 3: region us-west-1 offers new accounts only 2 Availability Zones; allowed: 1 to 2"
+    )
+    assert found[1].startswith(
+        "embedding_model_id = 'amazon.titan-embed-text-v2:0': not offered for knowledge bases in us-west-1"
+    )
+    assert found[2].startswith("vector_store = 's3_vectors': Amazon S3 Vectors is not available in us-west-1")
 
 
 def test_several_bad_values_are_reported_together() -> None:
@@ -160,3 +172,109 @@ def test_log_retention_offers_every_value_cloudwatch_logs_accepts() -> None:
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::Logs::LogGroup").schema
     accepted = set(schema["properties"]["RetentionInDays"]["enum"])
     assert set(LOG_RETENTION) == accepted
+
+
+# --- knowledge-base settings -------------------------------------------------------------
+
+
+def test_knowledge_base_defaults() -> None:
+    config = load_config(cdk_context())
+    assert (config.vector_store, config.embedding_model_id, config.vector_dimensions) == (
+        "s3_vectors",
+        "amazon.titan-embed-text-v2:0",
+        1024,
+    )
+    assert (config.chunking_strategy, config.chunk_max_tokens, config.chunk_overlap_percentage) == (
+        "fixed_size",
+        300,
+        20,
+    )
+    assert config.sample_corpus
+    assert config.invocation_logging
+
+
+def test_the_index_dimension_follows_the_model_or_the_chosen_size() -> None:
+    assert load_config(cdk_context(embedding_model_id="cohere.embed-english-v3")).vector_dimensions == 1024
+    assert load_config(cdk_context(embedding_model_id="amazon.titan-embed-text-v1")).vector_dimensions == 1536
+    assert load_config(cdk_context(embedding_dimensions="512")).vector_dimensions == 512
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"vector_store": "pinecone"},
+            ["vector_store = 'pinecone'", "one of: s3_vectors, opensearch_serverless"],
+        ),
+        (
+            {"embedding_model_id": "amazon.titan-embed-text-v3"},
+            ["embedding_model_id = 'amazon.titan-embed-text-v3'", "one of: amazon.titan-embed-text-v2:0"],
+        ),
+        (
+            {"embedding_dimensions": 768},
+            ["embedding_dimensions = 768", "256, 512, 1024", "leave it out for 1024"],
+        ),
+        (
+            {"embedding_model_id": "cohere.embed-english-v3", "embedding_dimensions": "512"},
+            ["embedding_dimensions = 512", "cohere.embed-english-v3 produces vectors of 1024"],
+        ),
+        ({"embedding_dimensions": "-5"}, ["embedding_dimensions = '-5'", "a whole number >= 1"]),
+        ({"region": "sa-east-1"}, ["vector_store = 's3_vectors'", "not available in sa-east-1"]),
+        ({"documents_prefix": "/documents/"}, ["documents_prefix = '/documents/'", "ending in /"]),
+        ({"documents_prefix": "documents"}, ["documents_prefix = 'documents'", "ending in /"]),
+        ({"documents_prefix": "my docs/"}, ["documents_prefix = 'my docs/'", "letters, digits"]),
+        (
+            {"chunking_strategy": "recursive"},
+            ["chunking_strategy = 'recursive'", "fixed_size, hierarchical, semantic"],
+        ),
+        ({"chunk_max_tokens": "9000"}, ["chunk_max_tokens = '9000'", "a whole number from 1 to 8192"]),
+        (
+            {"embedding_model_id": "cohere.embed-english-v3", "chunk_max_tokens": 1000},
+            ["chunk_max_tokens = 1000", "embeds at most 512 tokens", "allowed: 1 to 512"],
+        ),
+        ({"chunk_overlap_percentage": 0}, ["chunk_overlap_percentage = 0", "a whole number from 1 to 99"]),
+        (
+            {"chunking_strategy": "hierarchical", "hierarchical_child_max_tokens": 2000},
+            ["hierarchical_child_max_tokens = 2000", "smaller than parent chunks", "allowed: 1 to 1499"],
+        ),
+        (
+            {"chunking_strategy": "hierarchical", "hierarchical_overlap_tokens": 300},
+            ["hierarchical_overlap_tokens = 300", "smaller than a child chunk", "allowed: 1 to 299"],
+        ),
+        (
+            {"chunking_strategy": "semantic", "semantic_breakpoint_percentile_threshold": 40},
+            ["semantic_breakpoint_percentile_threshold = 40", "a whole number from 50 to 99"],
+        ),
+        ({"semantic_buffer_size": 2}, ["semantic_buffer_size = 2", "a whole number from 0 to 1"]),
+        (
+            {"chunking_strategy": "semantic", "embedding_model_id": "cohere.embed-multilingual-v3"},
+            [],  # defaults fit within Cohere's 512 tokens: no problem expected
+        ),
+        ({"sample_corpus": "no"}, ["sample_corpus = 'no'", "true or false"]),
+        ({"invocation_logging": "off"}, ["invocation_logging = 'off'", "true or false"]),
+    ],
+)
+def test_each_knowledge_base_rule_names_the_setting_the_value_and_what_is_allowed(
+    overrides: dict[str, Any], expected: list[str]
+) -> None:
+    if not expected:
+        load_config(cdk_context(**overrides))
+        return
+    found = problems(**overrides)
+    assert len(found) == 1, found
+    for text in expected:
+        assert text in found[0]
+
+
+def test_only_the_chosen_strategy_is_checked_against_the_model() -> None:
+    # A semantic max that is too large for Cohere is fine while fixed-size chunking is chosen ...
+    load_config(
+        cdk_context(
+            embedding_model_id="cohere.embed-english-v3", chunk_max_tokens=500, semantic_max_tokens=900
+        )
+    )
+    # ... and reported once semantic chunking is.
+    [found] = problems(
+        embedding_model_id="cohere.embed-english-v3", chunking_strategy="semantic", semantic_max_tokens=900
+    )
+    assert found.startswith("semantic_max_tokens = 900: cohere.embed-english-v3 embeds at most 512 tokens")
