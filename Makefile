@@ -25,11 +25,12 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # Extra CDK CLI arguments, e.g. make synth ARGS="-c profile=prod -c az_count=3"
 ARGS ?=
 
-.PHONY: help synth test lint deploy diff lock clean
+.PHONY: help synth test bench deploy diff lock clean
 
 help:
 	@echo "make synth   install what is pinned, synthesize every stack into cdk.out/ (ARGS='-c name=value')"
 	@echo "make test    install what is pinned, run ruff and every test"
+	@echo "make bench   the knowledge-base ingestion burst: events/s, jobs started, events lost"
 	@echo "make deploy  cdk deploy --all (needs AWS credentials)"
 	@echo "make lock    re-resolve requirements.lock from the ranges in pyproject.toml"
 	@echo "make clean   remove .venv/, node_modules/ and cdk.out/"
@@ -53,6 +54,9 @@ test: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+bench: $(PY_STAMP)
+	PYTHONPATH=.:lambdas $(PY) -m tests.lambdas.kb_ingestion.burst
 
 deploy: $(PY_STAMP) $(NODE_STAMP)
 	$(CDK) deploy --all $(ARGS)
