@@ -15,6 +15,7 @@ import aws_cdk as cdk
 
 from infra.config import ConfigError, load_config
 from infra.platform import build_platform
+from infra.policy import unacknowledged_findings
 
 
 def main() -> int:
@@ -27,18 +28,26 @@ def main() -> int:
 
     build_platform(app, config)
     try:
-        app.synth()
+        assembly = app.synth()
     except RuntimeError as error:
         # The policy plugins have already printed each finding with its "Acknowledge with" id.
         if "ValidationFailed" not in str(error):
             raise
-        print(
-            "Policy checks failed: fix each finding above, or acknowledge it on its construct with "
-            "infra.policy.acknowledge(...) and a reason specific to that resource.",
-            file=sys.stderr,
-        )
-        return 1
+        return policy_failure()
+    findings = unacknowledged_findings(assembly.directory)
+    if findings:
+        print("\n".join(f"Unacknowledged finding: {finding}" for finding in findings), file=sys.stderr)
+        return policy_failure()
     return 0
+
+
+def policy_failure() -> int:
+    print(
+        "Policy checks failed: fix each finding above, or acknowledge it on its construct with "
+        "infra.policy.acknowledge(...) and a reason specific to that resource.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

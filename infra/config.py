@@ -33,6 +33,7 @@ from infra.bedrock_models import (
 from infra.regions import USABLE_AZS
 
 DEFAULT_PROFILE = "dev"
+PROFILE_NAME = re.compile(r"[a-z0-9]{1,8}")
 PRODUCTION_PROFILE = "prod"
 
 # The values CloudWatch Logs accepts for a retention policy (PutRetentionPolicy), each with the
@@ -349,6 +350,15 @@ def load_config(context: Mapping[str, Any]) -> AppConfig:
         if not _is_cdk_context_key(key) and key not in _OWN_CONTEXT_KEYS
     }
     profile = overrides.get("profile", DEFAULT_PROFILE)
+    bad_names = [name for name in profiles if not PROFILE_NAME.fullmatch(str(name))]
+    if bad_names:
+        raise ConfigError(
+            [
+                f"profile name {name!r} in cdk.json: must be 1 to 8 lowercase letters or digits "
+                "(it becomes part of stack and bucket names; S3 bucket names are at most 63 characters)"
+                for name in bad_names
+            ]
+        )
     if profile not in profiles:
         raise ConfigError(
             [f"profile = {profile!r} (from -c): must be a profile defined in cdk.json: {', '.join(profiles)}"]

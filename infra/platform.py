@@ -10,6 +10,7 @@ from infra.config import AppConfig
 from infra.policy import add_policy_gates
 from infra.stacks.base import PROJECT, stack_name
 from infra.stacks.data_stack import DataStack
+from infra.stacks.knowledge_base_stack import KnowledgeBaseStack
 from infra.stacks.network_stack import NetworkStack
 
 
@@ -19,19 +20,23 @@ class Platform:
 
     data: DataStack
     network: NetworkStack
+    knowledge_base: KnowledgeBaseStack
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.data, self.network]
+        return [self.data, self.network, self.knowledge_base]
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     """Add every stack for `config` to `app`, with tags and policy gates."""
     data = DataStack(app, stack_name(config, "Data"), config=config)
     network = NetworkStack(app, stack_name(config, "Network"), config=config, logs_key=data.logs_key)
+    knowledge_base = KnowledgeBaseStack(
+        app, stack_name(config, "KnowledgeBase"), config=config, data=data, network=network
+    )
 
     # Tags are applied by an Aspect to every taggable resource of the app.
     cdk.Tags.of(app).add("project", PROJECT)
     cdk.Tags.of(app).add("profile", config.profile)
     add_policy_gates(app)
-    return Platform(data=data, network=network)
+    return Platform(data=data, network=network, knowledge_base=knowledge_base)

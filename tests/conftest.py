@@ -19,6 +19,7 @@ from aws_cdk.assertions import Template
 
 from infra.config import AppConfig, load_config
 from infra.platform import Platform, build_platform
+from infra.policy import unacknowledged_findings
 from infra.synth_summary import stack_templates
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,8 @@ def synthesize(outdir: Path, customize: Callable[[Platform], None] | None = None
     if customize is not None:
         customize(platform)
     app.synth()
+    # The same gate as app.py: a plugin can report success while listing findings.
+    assert unacknowledged_findings(outdir) == []
     return Synth(config=config, platform=platform, outdir=outdir, templates=stack_templates(outdir))
 
 

@@ -83,3 +83,27 @@ def allow_cloudwatch_logs(key: kms.Key) -> None:
             },
         )
     )
+
+
+def allow_service(
+    key: kms.IKey, *, sid: str, service: str, actions: list[str], source_arn: str | None = None
+) -> None:
+    """Let one AWS service principal use the key on behalf of this account only.
+
+    `aws:SourceAccount` (and, where the caller is known, `aws:SourceArn`) stop a service acting
+    for another account from using the key: AWS's confused-deputy protection. The ARN is a
+    pattern, never a resource of another stack, so the key policy creates no cross-stack cycle.
+    """
+    stack = cdk.Stack.of(key)
+    conditions: dict = {"StringEquals": {"aws:SourceAccount": stack.account}}
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(service)],
+            actions=actions,
+            resources=["*"],
+            conditions=conditions,
+        )
+    )

@@ -8,7 +8,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import PRODUCTION_MIN_LOG_RETENTION_DAYS, AppConfig
-from infra.policy import acknowledge
+from infra.policy import acknowledge, acknowledge_cross_stack_reference
 
 
 class EncryptedLogGroup(Construct):
@@ -32,12 +32,11 @@ class EncryptedLogGroup(Construct):
             removal_policy=config.data_removal_policy,
         )
         if cdk.Stack.of(key) is not cdk.Stack.of(self):
-            acknowledge(
+            acknowledge_cross_stack_reference(
                 self.log_group,
-                f"Encrypted with the logs key of stack {cdk.Stack.of(key).stack_name}: the KmsKeyId is a "
-                "cross-stack reference, which this rule cannot resolve at synth; the deploy-time "
-                "Control Tower hook sees the resolved key ARN.",
-                "cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check",
+                "cloudwatch_log_group_encrypted_check",
+                property_name="KmsKeyId (the shared logs key)",
+                source=cdk.Stack.of(key),
             )
         if config.log_retention_days < PRODUCTION_MIN_LOG_RETENTION_DAYS:
             acknowledge(

@@ -37,6 +37,7 @@ class SecureBucket(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        bucket_name: str,
         purpose: str,
         encryption_key: kms.IKey | None,
         server_access_logs: s3.IBucket | None,
@@ -57,6 +58,7 @@ class SecureBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
             encryption_key=encryption_key,
             bucket_key_enabled=True if encryption_key else None,

@@ -13,6 +13,22 @@ from infra.policy import accept_cdk_provider, acknowledge, in_compliance_packs
 from infra.stacks.base import PROJECT, PlatformStack
 
 
+def bucket_name(config: AppConfig, purpose: str) -> str:
+    """`genaiplatform-dev-documents-<account>-<region>`: unique worldwide, and known to every stack.
+
+    Other stacks build ARN patterns from it (an IAM policy on `documents/*`, say) without a
+    cross-stack reference, so such policies never pin the data stack's exports. At most 63
+    characters: profile names have at most 8, the longest purpose and region fit.
+    """
+    return f"{PROJECT.lower()}-{config.profile}-{purpose}-{cdk.Aws.ACCOUNT_ID}-{config.region}"
+
+
+def bucket_arn(config: AppConfig, purpose: str, objects: str | None = None) -> str:
+    """The ARN of a data bucket, or of the objects matching `objects` in it, from its name."""
+    arn = f"arn:{cdk.Aws.PARTITION}:s3:::{bucket_name(config, purpose)}"
+    return f"{arn}/{objects}" if objects is not None else arn
+
+
 class DataStack(PlatformStack):
     """Customer-managed keys, one per data domain, and the buckets encrypted with them.
 
@@ -44,6 +60,7 @@ class DataStack(PlatformStack):
         access_logs = SecureBucket(
             self,
             "AccessLogs",
+            bucket_name=bucket_name(config, "access-logs"),
             purpose="server access log archive",
             encryption_key=None,
             server_access_logs=None,
@@ -56,6 +73,7 @@ class DataStack(PlatformStack):
         self.documents_bucket = SecureBucket(
             self,
             "Documents",
+            bucket_name=bucket_name(config, "documents"),
             purpose="knowledge-base document set",
             encryption_key=self.documents_key,
             server_access_logs=self.access_logs_bucket,
@@ -64,6 +82,7 @@ class DataStack(PlatformStack):
         self.model_artifacts_bucket = SecureBucket(
             self,
             "ModelArtifacts",
+            bucket_name=bucket_name(config, "model-artifacts"),
             purpose="model artifact store",
             encryption_key=self.models_key,
             server_access_logs=self.access_logs_bucket,
@@ -72,6 +91,7 @@ class DataStack(PlatformStack):
         self.inference_bucket = SecureBucket(
             self,
             "Inference",
+            bucket_name=bucket_name(config, "inference"),
             purpose="inference input and output",
             encryption_key=self.models_key,
             server_access_logs=self.access_logs_bucket,

@@ -278,3 +278,15 @@ def test_only_the_chosen_strategy_is_checked_against_the_model() -> None:
         embedding_model_id="cohere.embed-english-v3", chunking_strategy="semantic", semantic_max_tokens=900
     )
     assert found.startswith("semantic_max_tokens = 900: cohere.embed-english-v3 embeds at most 512 tokens")
+
+
+@pytest.mark.parametrize("name", ["Staging", "pre-prod", "production1", ""])
+def test_profile_names_must_fit_into_bucket_and_stack_names(name: str) -> None:
+    context = cdk_context()
+    context["profiles"][name] = context["profiles"]["dev"]
+    with pytest.raises(ConfigError) as raised:
+        load_config(context)
+    assert raised.value.problems == [
+        f"profile name {name!r} in cdk.json: must be 1 to 8 lowercase letters or digits (it becomes part "
+        "of stack and bucket names; S3 bucket names are at most 63 characters)"
+    ]

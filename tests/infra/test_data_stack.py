@@ -148,8 +148,16 @@ def test_only_the_logs_key_admits_cloudwatch_logs_and_only_for_this_accounts_log
         statements = keys[logical_id(dev, key)]["Properties"]["KeyPolicy"]["Statement"]
         return [s for s in statements if "Service" in s.get("Principal", {})]
 
-    assert service_statements(data.documents_key) == []
     assert service_statements(data.models_key) == []
+    # The documents key admits, for this account only, S3 Vectors' background indexing and
+    # EventBridge delivering document events to the encrypted queue (both added by the
+    # knowledge-base stack).
+    documents = {s["Principal"]["Service"]: s for s in service_statements(data.documents_key)}
+    assert set(documents) == {"indexing.s3vectors.amazonaws.com", "events.amazonaws.com"}
+    assert documents["indexing.s3vectors.amazonaws.com"]["Action"] == "kms:Decrypt"
+    for statement in documents.values():
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
     [logs_statement] = service_statements(data.logs_key)
     assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert "kms:Decrypt" in logs_statement["Action"]

@@ -112,21 +112,29 @@ def test_s3_gateway_endpoint_allows_this_account_and_ecr_image_layers_only(dev: 
     assert len(gateway["RouteTableIds"]) == dev.config.az_count
 
 
-def test_no_interface_endpoint_exists_until_a_workload_declares_one(dev: Synth) -> None:
+def test_the_interface_endpoints_are_exactly_those_the_workloads_declare(dev: Synth) -> None:
+    # The knowledge-base ingestion glue calls the Bedrock agent API, and nothing else in the VPC
+    # calls an AWS API yet.
     endpoints = dev.resources(dev.platform.network, "AWS::EC2::VPCEndpoint").values()
-    assert [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"] == []
-    assert dev.platform.network.interface_endpoints.services == []
+    interface = [
+        e["Properties"]["ServiceName"]
+        for e in endpoints
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    ]
+    assert interface == ["com.amazonaws.us-east-1.bedrock-agent"]
+    assert dev.platform.network.interface_endpoints.services == ["bedrock-agent"]
 
 
 def test_declared_endpoints_are_created_once_each_with_private_dns(with_endpoints: Synth) -> None:
     network = with_endpoints.platform.network
-    assert network.interface_endpoints.services == ["sagemaker.runtime", "sqs"]
+    assert network.interface_endpoints.services == ["bedrock-agent", "sagemaker.runtime", "sqs"]
     endpoints = [
         e["Properties"]
         for e in with_endpoints.resources(network, "AWS::EC2::VPCEndpoint").values()
         if e["Properties"].get("VpcEndpointType") == "Interface"
     ]
     assert sorted(e["ServiceName"] for e in endpoints) == [
+        "com.amazonaws.us-east-1.bedrock-agent",
         "com.amazonaws.us-east-1.sagemaker.runtime",
         "com.amazonaws.us-east-1.sqs",
     ]

@@ -3,6 +3,7 @@ whole burst costs at most two jobs."""
 
 from __future__ import annotations
 
+from infra.constructs.document_ingestion import MAX_RECEIVE_COUNT
 from tests.lambdas.kb_ingestion.burst import PREFIX, run_burst
 
 
@@ -18,3 +19,5 @@ def test_a_burst_of_1000_uploads_is_fully_ingested_with_at_most_two_jobs() -> No
     # The first wave waits for the earlier job, the second starts one, the third confirms it.
     assert result.waves == 3
     assert result.max_receive_count == 3
+    # ... which the deployed queue allows before it gives a message to the dead-letter queue.
+    assert result.max_receive_count < MAX_RECEIVE_COUNT

@@ -1,0 +1,88 @@
+"""Amazon S3 Vectors as a Bedrock knowledge base's vector store: nothing to pay while idle
+(storage and queries only), no cluster, no minimum."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3vectors as s3vectors
+from constructs import Construct
+
+from infra.constructs.encryption import allow_service
+
+# Bedrock writes each chunk's text and its own metadata into these keys. Filterable metadata is
+# limited to 2 KB per vector, and a chunk's text alone can exceed it, so ingestion fails unless
+# both are declared non-filterable when the index is created (the setting cannot be changed).
+BEDROCK_NON_FILTERABLE_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA")
+
+
+class S3VectorStore(Construct):
+    """A vector bucket and one index, both encrypted with `key`.
+
+    The index's dimension is the embedding model's; its distance metric is cosine, the one Bedrock
+    knowledge bases use for S3 Vectors.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dimensions: int,
+        key: kms.IKey,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Typed property classes, not dicts: jsii drops a dict's snake_case keys without a word.
+        self.bucket = s3vectors.CfnVectorBucket(
+            self,
+            "VectorBucket",
+            encryption_configuration=s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(
+                sse_type="aws:kms", kms_key_arn=key.key_arn
+            ),
+        )
+        self.index = s3vectors.CfnIndex(
+            self,
+            "Index",
+            vector_bucket_arn=self.bucket.attr_vector_bucket_arn,
+            data_type="float32",
+            dimension=dimensions,
+            distance_metric="cosine",
+            encryption_configuration=s3vectors.CfnIndex.EncryptionConfigurationProperty(
+                sse_type="aws:kms", kms_key_arn=key.key_arn
+            ),
+            metadata_configuration=s3vectors.CfnIndex.MetadataConfigurationProperty(
+                non_filterable_metadata_keys=list(BEDROCK_NON_FILTERABLE_KEYS)
+            ),
+        )
+        for resource in (self.bucket, self.index):
+            resource.apply_removal_policy(removal_policy)
+
+        stack = cdk.Stack.of(self)
+        # S3 Vectors maintains and optimizes indexes in the background as its own service
+        # principal; without this statement it fails with "Insufficient access to perform
+        # asynchronous indexing" (Amazon S3 User Guide, S3 Vectors data encryption).
+        allow_service(
+            key,
+            sid="AllowS3VectorsIndexingOfThisAccount",
+            service="indexing.s3vectors.amazonaws.com",
+            actions=["kms:Decrypt"],
+            source_arn=f"arn:{stack.partition}:s3vectors:{stack.region}:{stack.account}:bucket/*",
+        )
+
+    def read_write_statements(self) -> list[iam.PolicyStatement]:
+        """What a knowledge base role needs on this index: no more, and on nothing else."""
+        return [
+            iam.PolicyStatement(
+                sid="VectorIndexReadWrite",
+                actions=[
+                    "s3vectors:GetIndex",
+                    "s3vectors:PutVectors",
+                    "s3vectors:GetVectors",
+                    "s3vectors:DeleteVectors",
+                    "s3vectors:QueryVectors",
+                ],
+                resources=[self.index.attr_index_arn],
+            )
+        ]

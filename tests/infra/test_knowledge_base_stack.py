@@ -1,0 +1,214 @@
+"""KnowledgeBaseStack: the vector store, the knowledge base, its role, and the ingestion glue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.config import load_config
+from infra.constructs.document_ingestion import BATCH_SIZE, MAX_CONCURRENCY, MAX_RECEIVE_COUNT
+from infra.constructs.s3_vector_store import BEDROCK_NON_FILTERABLE_KEYS
+from infra.constructs.vpc_function import POWERTOOLS_LAYER, POWERTOOLS_LAYER_VERSION
+from infra.stacks.knowledge_base_stack import chunking
+from tests.conftest import Synth, cdk_context, synthesize
+
+
+@pytest.fixture(scope="session")
+def smaller_vectors(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(
+        tmp_path_factory.mktemp("kb-512"), embedding_dimensions="512", chunking_strategy="hierarchical"
+    )
+
+
+def one(synth: Synth, resource_type: str) -> dict:
+    [resource] = synth.resources(synth.platform.knowledge_base, resource_type).values()
+    return resource["Properties"]
+
+
+def test_index_dimension_is_the_models_and_bedrock_text_is_not_filterable(dev: Synth) -> None:
+    index = one(dev, "AWS::S3Vectors::Index")
+    assert (index["Dimension"], index["DataType"], index["DistanceMetric"]) == (1024, "float32", "cosine")
+    assert set(BEDROCK_NON_FILTERABLE_KEYS) <= set(
+        index["MetadataConfiguration"]["NonFilterableMetadataKeys"]
+    )
+    assert "AMAZON_BEDROCK_TEXT" in index["MetadataConfiguration"]["NonFilterableMetadataKeys"]
+    embedding = one(dev, "AWS::Bedrock::KnowledgeBase")["KnowledgeBaseConfiguration"][
+        "VectorKnowledgeBaseConfiguration"
+    ]
+    dimensions = embedding["EmbeddingModelConfiguration"]["BedrockEmbeddingModelConfiguration"]["Dimensions"]
+    assert dimensions == index["Dimension"]
+    assert (
+        embedding["EmbeddingModelArn"]
+        == "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
+    )
+
+
+def test_a_chosen_dimension_reaches_both_the_index_and_the_knowledge_base(smaller_vectors: Synth) -> None:
+    index = one(smaller_vectors, "AWS::S3Vectors::Index")
+    configuration = one(smaller_vectors, "AWS::Bedrock::KnowledgeBase")["KnowledgeBaseConfiguration"]
+    model = configuration["VectorKnowledgeBaseConfiguration"]["EmbeddingModelConfiguration"]
+    assert index["Dimension"] == model["BedrockEmbeddingModelConfiguration"]["Dimensions"] == 512
+    chunking_configuration = one(smaller_vectors, "AWS::Bedrock::DataSource")["VectorIngestionConfiguration"][
+        "ChunkingConfiguration"
+    ]
+    assert chunking_configuration == {
+        "ChunkingStrategy": "HIERARCHICAL",
+        "HierarchicalChunkingConfiguration": {
+            "LevelConfigurations": [{"MaxTokens": 1500}, {"MaxTokens": 300}],
+            "OverlapTokens": 60,
+        },
+    }
+
+
+def test_vectors_are_encrypted_with_the_documents_key(dev: Synth) -> None:
+    for resource_type in ("AWS::S3Vectors::VectorBucket", "AWS::S3Vectors::Index"):
+        encryption = one(dev, resource_type)["EncryptionConfiguration"]
+        assert encryption["SseType"] == "aws:kms"
+        assert "DocumentsKey" in json.dumps(encryption["KmsKeyArn"])
+
+
+def test_the_data_source_reads_the_prefix_and_deletes_its_vectors_with_it(dev: Synth) -> None:
+    source = one(dev, "AWS::Bedrock::DataSource")
+    assert source["DataDeletionPolicy"] == "DELETE"
+    assert source["DataSourceConfiguration"]["S3Configuration"]["InclusionPrefixes"] == ["documents/"]
+    assert "DocumentsKey" in json.dumps(source["ServerSideEncryptionConfiguration"])
+    assert source["VectorIngestionConfiguration"]["ChunkingConfiguration"] == {
+        "ChunkingStrategy": "FIXED_SIZE",
+        "FixedSizeChunkingConfiguration": {"MaxTokens": 300, "OverlapPercentage": 20},
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, {"chunking_strategy": "FIXED_SIZE"}),
+        ({"chunking_strategy": "none"}, {"chunking_strategy": "NONE"}),
+        (
+            {"chunking_strategy": "semantic", "semantic_buffer_size": "1"},
+            {
+                "chunking_strategy": "SEMANTIC",
+                "semantic_chunking_configuration": {
+                    "max_tokens": 300,
+                    "buffer_size": 1,
+                    "breakpoint_percentile_threshold": 95,
+                },
+            },
+        ),
+    ],
+)
+def test_each_chunking_strategy_renders_its_own_settings(overrides: dict, expected: dict) -> None:
+    rendered = chunking(load_config(cdk_context(**overrides)))
+    assert rendered.chunking_strategy == expected["chunking_strategy"]
+    if "semantic_chunking_configuration" in expected:
+        semantic = rendered.semantic_chunking_configuration
+        assert {
+            "max_tokens": semantic.max_tokens,
+            "buffer_size": semantic.buffer_size,
+            "breakpoint_percentile_threshold": semantic.breakpoint_percentile_threshold,
+        } == expected["semantic_chunking_configuration"]
+
+
+def knowledge_base_role(synth: Synth) -> tuple[dict, list[dict]]:
+    kb = synth.platform.knowledge_base
+    role_id = kb.get_logical_id(kb.node.find_child("KnowledgeBaseRole").node.default_child)
+    role = synth.resources(kb, "AWS::IAM::Role")[role_id]["Properties"]
+    policy = next(
+        p["Properties"]
+        for p in synth.resources(kb, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    )
+    return role, policy["PolicyDocument"]["Statement"]
+
+
+def test_the_service_role_trusts_only_bedrock_for_this_accounts_knowledge_bases(dev: Synth) -> None:
+    role, _ = knowledge_base_role(dev)
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":knowledge-base/*" in json.dumps(trust["Condition"]["ArnLike"]["aws:SourceArn"])
+
+
+def test_the_service_role_is_scoped_to_the_model_the_prefix_the_key_and_the_index(dev: Synth) -> None:
+    _, statements = knowledge_base_role(dev)
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["EmbedWithTheConfiguredModel"]["Action"] == "bedrock:InvokeModel"
+    assert "foundation-model/amazon.titan-embed-text-v2:0" in json.dumps(
+        by_sid["EmbedWithTheConfiguredModel"]["Resource"]
+    )
+    assert json.dumps(by_sid["ReadTheDocuments"]["Resource"]).endswith('-us-east-1/documents/*"]]}')
+    assert by_sid["ListTheDocumentsPrefix"]["Condition"] == {"StringLike": {"s3:prefix": ["documents/*"]}}
+    assert by_sid["DecryptTheDocuments"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    }
+    index_id = dev.platform.knowledge_base.get_logical_id(dev.platform.knowledge_base.vector_store.index)
+    assert by_sid["VectorIndexReadWrite"]["Resource"] == {"Fn::GetAtt": [index_id, "IndexArn"]}
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all(action != "*" and not action.endswith(":*") for action in actions), statement
+        assert statement["Resource"] != "*", statement
+
+
+def test_document_events_reach_an_encrypted_queue_with_a_dead_letter_queue(dev: Synth) -> None:
+    kb = dev.platform.knowledge_base
+    queues = dev.resources(kb, "AWS::SQS::Queue")
+    assert len(queues) == 2
+    for queue in queues.values():
+        assert "DocumentsKey" in json.dumps(queue["Properties"]["KmsMasterKeyId"])
+    main = next(q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"])
+    assert main["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVE_COUNT
+    assert main["VisibilityTimeout"] >= 6 * 60  # at least six times the function timeout
+    rule = one(dev, "AWS::Events::Rule")
+    assert rule["EventPattern"]["detail-type"] == ["Object Created", "Object Deleted"]
+    assert rule["EventPattern"]["detail"]["object"] == {"key": [{"prefix": "documents/"}]}
+    [target] = rule["Targets"]
+    assert "DeadLetterConfig" in target
+
+
+def test_only_the_rule_may_send_to_the_queues(dev: Synth) -> None:
+    for policy in dev.resources(dev.platform.knowledge_base, "AWS::SQS::QueuePolicy").values():
+        allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+        assert [(s["Principal"], s["Action"]) for s in allows] == [
+            ({"Service": "events.amazonaws.com"}, "sqs:SendMessage")
+        ]
+        assert "DocumentChanges" in json.dumps(allows[0]["Condition"]["ArnEquals"]["aws:SourceArn"])
+
+
+def test_the_glue_function_runs_in_the_vpc_with_bounded_concurrency(dev: Synth) -> None:
+    function = one(dev, "AWS::Lambda::Function")
+    assert function["Runtime"] == "python3.14"
+    assert function["Handler"] == "kb_ingestion.handler.lambda_handler"
+    assert function["ReservedConcurrentExecutions"] == MAX_CONCURRENCY
+    assert len(function["VpcConfig"]["SubnetIds"]) == dev.config.az_count
+    assert function["Layers"] == [
+        f"arn:aws:lambda:us-east-1:017000801446:layer:{POWERTOOLS_LAYER}:{POWERTOOLS_LAYER_VERSION}"
+    ]
+    assert set(function["Environment"]["Variables"]) >= {
+        "KNOWLEDGE_BASE_ID",
+        "DATA_SOURCE_ID",
+        "DOCUMENTS_PREFIX",
+    }
+    mapping = one(dev, "AWS::Lambda::EventSourceMapping")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": MAX_CONCURRENCY}
+    assert mapping["BatchSize"] == BATCH_SIZE
+
+
+def test_the_glue_function_may_only_speak_https_inside_the_vpc(dev: Synth) -> None:
+    groups = dev.resources(dev.platform.knowledge_base, "AWS::EC2::SecurityGroup").values()
+    [group] = [g["Properties"] for g in groups]
+    assert [(r["CidrIp"], r["FromPort"], r["ToPort"]) for r in group["SecurityGroupEgress"]] == [
+        ("10.40.0.0/16", 443, 443)
+    ]
+    assert "SecurityGroupIngress" not in group
+
+
+def test_the_function_asset_holds_only_its_own_package(dev: Synth) -> None:
+    function = one(dev, "AWS::Lambda::Function")
+    asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
+    files = sorted(
+        p.relative_to(dev.outdir / f"asset.{asset_hash}").as_posix()
+        for p in (dev.outdir / f"asset.{asset_hash}").rglob("*")
+        if p.is_file()
+    )
+    assert files == ["kb_ingestion/__init__.py", "kb_ingestion/handler.py", "kb_ingestion/ingestion.py"]
