@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.document_ingestion import DocumentIngestion
+from infra.constructs.model_invocation_logging import ModelInvocationLogging
 from infra.constructs.s3_vector_store import S3VectorStore
 from infra.policy import acknowledge
 from infra.stacks.base import PROJECT, PlatformStack
@@ -126,6 +127,17 @@ class KnowledgeBaseStack(PlatformStack):
             knowledge_base_arn=self.knowledge_base.attr_knowledge_base_arn,
             data_source_id=self.data_source.attr_data_source_id,
         )
+
+        # Who asked which model what, and what it answered: an account-and-region-wide setting (see
+        # ModelInvocationLogging), on unless the account manages it elsewhere.
+        if config.invocation_logging:
+            self.invocation_logging = ModelInvocationLogging(
+                self,
+                "ModelInvocationLogging",
+                config=config,
+                logs_key=data.logs_key,
+                large_payload_bucket=data.access_logs_bucket,
+            )
 
     def _service_role(self, config: AppConfig, data: DataStack) -> iam.Role:
         """The role Bedrock assumes to read documents, embed them and write vectors: trusted only by

@@ -16,14 +16,28 @@ from tests.conftest import Synth, cdk_context, synthesize
 
 @pytest.fixture(scope="session")
 def smaller_vectors(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """A second knowledge-base variant: other dimensions and chunking, invocation logging off."""
     return synthesize(
-        tmp_path_factory.mktemp("kb-512"), embedding_dimensions="512", chunking_strategy="hierarchical"
+        tmp_path_factory.mktemp("kb-512"),
+        embedding_dimensions="512",
+        chunking_strategy="hierarchical",
+        invocation_logging="false",
     )
 
 
 def one(synth: Synth, resource_type: str) -> dict:
     [resource] = synth.resources(synth.platform.knowledge_base, resource_type).values()
     return resource["Properties"]
+
+
+def glue_function(synth: Synth) -> dict:
+    functions = synth.resources(synth.platform.knowledge_base, "AWS::Lambda::Function").values()
+    [function] = [
+        f["Properties"]
+        for f in functions
+        if f["Properties"]["Handler"] == "kb_ingestion.handler.lambda_handler"
+    ]
+    return function
 
 
 def test_index_dimension_is_the_models_and_bedrock_text_is_not_filterable(dev: Synth) -> None:
@@ -175,7 +189,7 @@ def test_only_the_rule_may_send_to_the_queues(dev: Synth) -> None:
 
 
 def test_the_glue_function_runs_in_the_vpc_with_bounded_concurrency(dev: Synth) -> None:
-    function = one(dev, "AWS::Lambda::Function")
+    function = glue_function(dev)
     assert function["Runtime"] == "python3.14"
     assert function["Handler"] == "kb_ingestion.handler.lambda_handler"
     assert function["ReservedConcurrentExecutions"] == MAX_CONCURRENCY
@@ -204,7 +218,7 @@ def test_the_glue_function_may_only_speak_https_inside_the_vpc(dev: Synth) -> No
 
 
 def test_the_function_asset_holds_only_its_own_package(dev: Synth) -> None:
-    function = one(dev, "AWS::Lambda::Function")
+    function = glue_function(dev)
     asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
     files = sorted(
         p.relative_to(dev.outdir / f"asset.{asset_hash}").as_posix()
@@ -212,3 +226,70 @@ def test_the_function_asset_holds_only_its_own_package(dev: Synth) -> None:
         if p.is_file()
     )
     assert files == ["kb_ingestion/__init__.py", "kb_ingestion/handler.py", "kb_ingestion/ingestion.py"]
+
+
+def sdk_call(value: object) -> dict:
+    """An AwsCustomResource call as the template holds it: JSON, joined around references, which
+    come out as <LogicalId> (or <AWS::AccountId>, <StackOutput>)."""
+    if isinstance(value, str):
+        return json.loads(value)
+    parts = []
+    for part in value["Fn::Join"][1]:
+        if isinstance(part, str):
+            parts.append(part)
+        elif "Ref" in part:
+            parts.append(f"<{part['Ref']}>")
+        elif "Fn::GetAtt" in part:
+            parts.append(f"<{part['Fn::GetAtt'][0]}>")
+        else:
+            parts.append("<StackOutput>")
+    return json.loads("".join(parts))
+
+
+def test_invocation_logging_is_set_on_create_and_update_and_removed_on_delete(dev: Synth) -> None:
+    kb = dev.platform.knowledge_base
+    logging = one(dev, "Custom::BedrockModelInvocationLogging")
+    create, update, delete = (sdk_call(logging[k]) for k in ("Create", "Update", "Delete"))
+    assert create == update
+    assert delete == {"action": "DeleteModelInvocationLoggingConfiguration", "service": "bedrock"}
+    assert (create["service"], create["action"]) == ("bedrock", "PutModelInvocationLoggingConfiguration")
+    log_group = kb.get_logical_id(kb.invocation_logging.log_group.node.default_child)
+    assert create["parameters"]["loggingConfig"] == {
+        "cloudWatchConfig": {
+            "logGroupName": f"<{log_group}>",
+            "roleArn": create["parameters"]["loggingConfig"]["cloudWatchConfig"]["roleArn"],
+            "largeDataDeliveryS3Config": {"bucketName": "<StackOutput>", "keyPrefix": "bedrock-invocations"},
+        },
+        "textDataDeliveryEnabled": True,
+        "imageDataDeliveryEnabled": True,
+        "embeddingDataDeliveryEnabled": False,
+    }
+    assert create["parameters"]["loggingConfig"]["cloudWatchConfig"]["roleArn"].startswith(
+        "<ModelInvocationLoggingDeliveryRole"
+    )
+
+
+def test_bedrock_writes_invocation_logs_only_for_this_account(dev: Synth) -> None:
+    kb = dev.platform.knowledge_base
+    roles = [
+        r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        for r in dev.resources(kb, "AWS::IAM::Role").values()
+        if r["Properties"].get("Description") == "Bedrock writes model invocation logs"
+    ]
+    [trust] = roles
+    assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    # ... and the access-log bucket admits Bedrock's large payloads under its prefix only.
+    policies = dev.resources(dev.platform.data, "AWS::S3::BucketPolicy").values()
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    [bedrock] = [s for s in statements if s.get("Sid") == "BedrockModelInvocationLogsOfThisAccount"]
+    assert bedrock["Action"] == "s3:PutObject"
+    assert "bedrock-invocations/AWSLogs/" in json.dumps(bedrock["Resource"])
+    assert set(bedrock["Condition"]) == {"StringEquals", "ArnLike"}
+
+
+def test_invocation_logging_can_be_left_to_the_account(smaller_vectors: Synth) -> None:
+    kb = smaller_vectors.platform.knowledge_base
+    assert smaller_vectors.resources(kb, "Custom::BedrockModelInvocationLogging") == {}
+    functions = smaller_vectors.resources(kb, "AWS::Lambda::Function").values()
+    assert [f["Properties"]["Handler"] for f in functions] == ["kb_ingestion.handler.lambda_handler"]
