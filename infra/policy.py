@@ -112,3 +112,9 @@ def acknowledge_cross_stack_reference(
         "deploy-time Control Tower hook sees the resolved value.",
         f"{CONTROL_TOWER}::{rule}",
     )
+
+
+def nag_arn(arn: str) -> str:
+    """An ARN built from pseudo parameters, as cdk-nag spells it inside a finding id (for example
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::bucket-<AWS::AccountId>/*]`)."""
+    return arn.replace(cdk.Aws.ACCOUNT_ID, "<AWS::AccountId>").replace(cdk.Aws.PARTITION, "<AWS::Partition>")

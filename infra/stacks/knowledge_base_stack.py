@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -12,9 +11,10 @@ from infra.config import AppConfig
 from infra.constructs.document_ingestion import DocumentIngestion
 from infra.constructs.model_invocation_logging import ModelInvocationLogging
 from infra.constructs.s3_vector_store import S3VectorStore
-from infra.policy import acknowledge
+from infra.constructs.sample_corpus import SampleCorpus
+from infra.policy import acknowledge, nag_arn
 from infra.stacks.base import PROJECT, PlatformStack
-from infra.stacks.data_stack import DataStack, bucket_arn, bucket_name
+from infra.stacks.data_stack import DataStack, bucket_arn
 from infra.stacks.network_stack import NetworkStack
 
 
@@ -128,6 +128,19 @@ class KnowledgeBaseStack(PlatformStack):
             data_source_id=self.data_source.attr_data_source_id,
         )
 
+        # Something to ask about right after the first deploy; its upload goes through the glue
+        # like any other, so it must exist first.
+        if config.sample_corpus:
+            self.sample_corpus = SampleCorpus(
+                self,
+                "SampleCorpus",
+                config=config,
+                documents_bucket=data.documents_bucket,
+                documents_key=data.documents_key,
+                logs_key=data.logs_key,
+            )
+            self.sample_corpus.deployment.node.add_dependency(self.ingestion)
+
         # Who asked which model what, and what it answered: an account-and-region-wide setting (see
         # ModelInvocationLogging), on unless the account manages it elsewhere.
         if config.invocation_logging:
@@ -202,13 +215,12 @@ class KnowledgeBaseStack(PlatformStack):
                 *self.vector_store.read_write_statements(),
             ],
         )
+        documents = nag_arn(bucket_arn(config, "documents", config.documents_prefix))
         acknowledge(
             self.service_policy,
             "The knowledge base reads every object under the documents prefix, whose names are "
             "not known at deploy time; the wildcard is limited to that prefix of that bucket.",
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
-            f"{bucket_name(config, 'documents').replace(cdk.Aws.ACCOUNT_ID, '<AWS::AccountId>')}/"
-            f"{config.documents_prefix}*]",
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{documents}*]",
         )
         return role
 

@@ -9,6 +9,7 @@ import pytest
 from infra.config import load_config
 from infra.constructs.document_ingestion import BATCH_SIZE, MAX_CONCURRENCY, MAX_RECEIVE_COUNT
 from infra.constructs.s3_vector_store import BEDROCK_NON_FILTERABLE_KEYS
+from infra.constructs.sample_corpus import CORPUS
 from infra.constructs.vpc_function import POWERTOOLS_LAYER, POWERTOOLS_LAYER_VERSION
 from infra.stacks.knowledge_base_stack import chunking
 from tests.conftest import Synth, cdk_context, synthesize
@@ -16,12 +17,14 @@ from tests.conftest import Synth, cdk_context, synthesize
 
 @pytest.fixture(scope="session")
 def smaller_vectors(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """A second knowledge-base variant: other dimensions and chunking, invocation logging off."""
+    """A second knowledge-base variant: other dimensions and chunking; invocation logging and the
+    sample corpus off."""
     return synthesize(
         tmp_path_factory.mktemp("kb-512"),
         embedding_dimensions="512",
         chunking_strategy="hierarchical",
         invocation_logging="false",
+        sample_corpus="false",
     )
 
 
@@ -293,3 +296,26 @@ def test_invocation_logging_can_be_left_to_the_account(smaller_vectors: Synth) -
     assert smaller_vectors.resources(kb, "Custom::BedrockModelInvocationLogging") == {}
     functions = smaller_vectors.resources(kb, "AWS::Lambda::Function").values()
     assert [f["Properties"]["Handler"] for f in functions] == ["kb_ingestion.handler.lambda_handler"]
+
+
+def test_the_sample_corpus_lands_under_the_documents_prefix_after_the_glue_exists(dev: Synth) -> None:
+    kb = dev.platform.knowledge_base
+    [deployment] = dev.resources(kb, "Custom::CDKBucketDeployment").values()
+    properties = deployment["Properties"]
+    # Under the data source's prefix: its upload raises the events that trigger the first ingestion.
+    assert properties["DestinationBucketKeyPrefix"] == "documents/platform-guide/"
+    assert properties["Prune"] is True
+    assert properties["RetainOnDelete"] is False  # dev: destroyed with the stack
+    glue = kb.ingestion
+    for construct in (glue.function.function, glue.rule, glue.queue):
+        assert kb.get_logical_id(construct.node.default_child) in deployment["DependsOn"], construct.node.path
+    [asset_key] = properties["SourceObjectKeys"]
+    asset = dev.outdir / f"asset.{asset_key.removesuffix('.zip')}"
+    assert sorted(p.name for p in asset.iterdir()) == sorted(p.name for p in CORPUS.iterdir())
+
+
+def test_the_sample_corpus_is_optional(smaller_vectors: Synth) -> None:
+    assert (
+        smaller_vectors.resources(smaller_vectors.platform.knowledge_base, "Custom::CDKBucketDeployment")
+        == {}
+    )

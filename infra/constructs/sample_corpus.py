@@ -1,0 +1,146 @@
+"""A small sample corpus, deployed into the documents bucket so the knowledge base can be tried
+right after the first deploy: the platform's own explanations of its stacks and the AWS
+concepts they teach (infra/sample_corpus/).
+
+It needs no manual sync: the objects it writes raise the same S3 events as any upload, and the
+ingestion glue, deployed first, turns them into an ingestion job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs.log_group import EncryptedLogGroup
+from infra.policy import acknowledge, in_compliance_packs, nag_arn
+from infra.stacks.data_stack import bucket_arn
+
+CORPUS = Path(__file__).resolve().parents[1] / "sample_corpus"
+CORPUS_FOLDER = "platform-guide/"
+
+
+class SampleCorpus(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        documents_bucket: s3.IBucket,
+        documents_key: kms.IKey,
+        logs_key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.prefix = f"{config.documents_prefix}{CORPUS_FOLDER}"
+
+        log_group = EncryptedLogGroup(self, "Logs", config=config, key=logs_key).log_group
+        # The deployment's handler role: read the staged asset, write this folder, nothing more.
+        role = iam.Role(
+            self,
+            "Role",
+            description="Copies the sample corpus into the documents bucket",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+        # Where `cdk deploy` stages file assets (the default synthesizer's bootstrap bucket).
+        staged_assets = (
+            f"arn:{stack.partition}:s3:::cdk-{cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-"
+            f"{stack.account}-{stack.region}"
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Read the staged sample corpus; write it under its folder of the documents bucket",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadStagedAsset", actions=["s3:GetObject"], resources=[f"{staged_assets}/*"]
+                ),
+                iam.PolicyStatement(
+                    sid="ListCorpusFolder",
+                    actions=["s3:ListBucket"],
+                    resources=[bucket_arn(config, "documents")],
+                    conditions={"StringLike": {"s3:prefix": [f"{self.prefix}*"]}},
+                ),
+                iam.PolicyStatement(
+                    sid="WriteCorpusFolder",
+                    actions=["s3:PutObject", "s3:DeleteObject"],
+                    resources=[bucket_arn(config, "documents", f"{self.prefix}*")],
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptWithTheDocumentsKey",
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[documents_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+            ],
+        )
+        self.deployment = s3deploy.BucketDeployment(
+            self,
+            "Deployment",
+            sources=[s3deploy.Source.asset(str(CORPUS))],
+            destination_bucket=documents_bucket,
+            destination_key_prefix=self.prefix,
+            # Only this folder is the deployment's: files removed from the corpus are removed here.
+            prune=True,
+            retain_on_delete=config.is_production,
+            role=role.without_policy_updates(),
+            log_group=log_group,
+            memory_limit=256,
+        )
+        self.deployment.node.add_dependency(policy)
+        corpus_objects = nag_arn(bucket_arn(config, "documents", self.prefix))
+        acknowledge(
+            policy,
+            "The staged asset's object key is a content hash chosen at synth, and the corpus's object "
+            "names are the corpus files': the wildcards stop at the assets bucket and at the corpus "
+            "folder of the documents bucket.",
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn(staged_assets)}/*]",
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{corpus_objects}*]",
+        )
+        self._hold_handler_to_project_checks(stack, policy)
+
+    def _hold_handler_to_project_checks(self, stack: cdk.Stack, policy: iam.ManagedPolicy) -> None:
+        """The deployment's Lambda is a singleton per stack that the CDK creates."""
+        handler = next(
+            child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")
+        )
+        cfn_handler: lambda_.CfnFunction = handler.node.default_child
+        # It runs once per deploy that changes the corpus (HIPAA/NIST LambdaConcurrency).
+        cfn_handler.reserved_concurrent_executions = 1
+        # Its role it waits for through `Role: Fn::GetAtt` already (cfn-lint W3005); the policy not.
+        cfn_handler.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
+        acknowledge(
+            handler,
+            "The CDK's bucket-deployment handler answers CloudFormation through a presigned URL of an "
+            "AWS-owned S3 bucket and reads the staged asset from the bootstrap bucket; it runs only "
+            "during deploys, with no network path into the VPC's workloads.",
+            *in_compliance_packs("LambdaInsideVPC"),
+            "cdk-validator-cfnguard::lambda_inside_vpc_check",
+        )
+        acknowledge(
+            handler,
+            "The CDK pins this handler's runtime together with the AWS CLI layer it runs with; "
+            "raising it here would run a CDK-owned handler on a runtime the CDK has not tested.",
+            "AwsSolutions::AwsSolutions-L1",
+        )
+        acknowledge(
+            handler,
+            "CloudFormation invokes this handler and waits for its answer: a failure fails the stack "
+            "operation in plain sight, so a dead-letter queue would hold nothing anyone needs.",
+            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
+            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+        )
