@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from infra.policy import POLICY_PLUGINS
+from infra.policy import POLICY_PLUGINS, unacknowledged_findings
 
 
 def stack_templates(assembly: Path) -> dict[str, dict]:
@@ -55,10 +55,15 @@ def summarize(assembly: Path, *, list_acknowledgements: bool = False) -> str:
 
     findings = acknowledged_findings(assembly)
     per_plugin = Counter(finding["plugin"] for finding in findings)
-    # Synthesis stops at the first unacknowledged finding, so an assembly on disk passed them all.
-    lines.append("Policy checks: passed, no unacknowledged findings")
+    open_findings = unacknowledged_findings(assembly)
+    failed = Counter(finding.split("::")[0] for finding in open_findings)
+    if open_findings:
+        lines.append(f"Policy checks: FAILED, {len(open_findings)} unacknowledged finding(s)")
+    else:
+        lines.append("Policy checks: passed, no unacknowledged findings")
     for plugin in POLICY_PLUGINS:
-        lines.append(f"  {plugin:<24} passed, {per_plugin[plugin]} finding(s) acknowledged")
+        verdict = f"FAILED, {failed[plugin]} unacknowledged" if failed[plugin] else "passed"
+        lines.append(f"  {plugin:<24} {verdict}, {per_plugin[plugin]} finding(s) acknowledged")
     if list_acknowledgements:
         lines.append("Acknowledged findings:")
         for finding in sorted(findings, key=lambda f: (f["id"], f["path"])):

@@ -109,3 +109,19 @@ def test_every_region_of_the_table_is_one_the_cdk_knows(region: str) -> None:
     known = {r.name: r for r in RegionInfo.regions}
     assert region in known
     assert known[region].partition == "aws"
+
+
+def test_the_synth_summary_reports_a_failure_the_plugins_concluded_as_success(
+    dev: Synth, tmp_path: Path
+) -> None:
+    for name in ("manifest.json", *(f"{stack}.template.json" for stack in dev.templates)):
+        (tmp_path / name).write_bytes((dev.outdir / name).read_bytes())
+    report = json.loads((dev.outdir / "validation-report.json").read_text())
+    guard = next(p for p in report["pluginReports"] if p["pluginName"] == "cdk-validator-cfnguard")
+    guard["violations"] = [
+        {"ruleName": "sqs_dlq_check", "severity": "error", "violatingConstructs": [{"constructPath": "X/Q"}]}
+    ]
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    summary = summarize(tmp_path)
+    assert "Policy checks: FAILED, 1 unacknowledged finding(s)" in summary
+    assert "  cdk-validator-cfnguard   FAILED, 1 unacknowledged," in summary
