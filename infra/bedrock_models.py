@@ -99,7 +99,4 @@ S3_VECTORS_REGIONS = frozenset(
 )
 
 VECTOR_STORES = ("s3_vectors", "opensearch_serverless")
-# The stores the knowledge-base stack builds today. OpenSearch Serverless (for hybrid search, at
-# about $175 a month idle) is a known value, and rejected with its own message until it is built.
-BUILT_VECTOR_STORES = ("s3_vectors",)
 CHUNKING_STRATEGIES = ("fixed_size", "hierarchical", "semantic", "none")

@@ -24,7 +24,6 @@ from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 
 from infra.bedrock_models import (
-    BUILT_VECTOR_STORES,
     CHUNKING_STRATEGIES,
     EMBEDDING_MODELS,
     S3_VECTORS_REGIONS,
@@ -252,11 +251,6 @@ class AppConfig(BaseModel):
 
     def _knowledge_base_checks(self) -> list[str]:
         problems = []
-        if self.vector_store not in BUILT_VECTOR_STORES:
-            problems.append(
-                f"vector_store = {self.vector_store!r}: not built by this version of the knowledge-base "
-                f"stack yet; allowed: {', '.join(BUILT_VECTOR_STORES)}"
-            )
         model = self.embedding_model
         if self.region not in model.regions:
             problems.append(

@@ -80,5 +80,11 @@ def egress(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def all_variants(dev: Synth, prod: Synth, egress: Synth) -> list[Synth]:
-    return [dev, prod, egress]
+def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev with the knowledge base's vectors in OpenSearch Serverless instead of S3 Vectors."""
+    return synthesize(tmp_path_factory.mktemp("opensearch"), vector_store="opensearch_serverless")
+
+
+@pytest.fixture(scope="session")
+def all_variants(dev: Synth, prod: Synth, egress: Synth, opensearch: Synth) -> list[Synth]:
+    return [dev, prod, egress, opensearch]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3vectors as s3vectors
@@ -69,6 +70,14 @@ class S3VectorStore(Construct):
             service="indexing.s3vectors.amazonaws.com",
             actions=["kms:Decrypt"],
             source_arn=f"arn:{stack.partition}:s3vectors:{stack.region}:{stack.account}:bucket/*",
+        )
+
+    def storage_configuration(self) -> bedrock.CfnKnowledgeBase.StorageConfigurationProperty:
+        return bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="S3_VECTORS",
+            s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
+                vector_bucket_arn=self.bucket.attr_vector_bucket_arn, index_arn=self.index.attr_index_arn
+            ),
         )
 
     def read_write_statements(self) -> list[iam.PolicyStatement]:

@@ -10,6 +10,7 @@ from constructs import Construct
 from infra.config import AppConfig
 from infra.constructs.document_ingestion import DocumentIngestion
 from infra.constructs.model_invocation_logging import ModelInvocationLogging
+from infra.constructs.opensearch_vector_store import OpenSearchServerlessVectorStore
 from infra.constructs.s3_vector_store import S3VectorStore
 from infra.constructs.sample_corpus import SampleCorpus
 from infra.policy import acknowledge, nag_arn
@@ -23,9 +24,10 @@ class KnowledgeBaseStack(PlatformStack):
 
     Documents uploaded under `documents_prefix` of the documents bucket are chunked (strategy
     by config), embedded with `embedding_model_id`, and stored as vectors in Amazon S3 Vectors:
-    storage and queries are all it costs, where an OpenSearch Serverless collection costs about
-    $175 a month with nobody using it. Uploads and deletions reach the index without anyone
-    starting a sync: see DocumentIngestion.
+    storage and queries are all it costs. `vector_store=opensearch_serverless` puts them in an
+    OpenSearch Serverless collection instead, for hybrid search, at about $175 a month with
+    nobody using it. Uploads and deletions reach the index without anyone starting a sync: see
+    DocumentIngestion.
 
     Attributes other stacks use: knowledge_base (id, ARN), data_source.
     """
@@ -45,18 +47,30 @@ class KnowledgeBaseStack(PlatformStack):
             config=config,
             description="Bedrock knowledge base over the documents bucket, S3 Vectors, ingestion glue",
         )
-        # The vector store, encrypted with the documents key: vectors are the documents' content.
-        self.vector_store = S3VectorStore(
-            self,
-            "VectorStore",
-            dimensions=config.vector_dimensions,
-            key=data.documents_key,
-            removal_policy=config.data_removal_policy,
-        )
         self.embedding_model_arn = (
             f"arn:{self.partition}:bedrock:{self.region}::foundation-model/{config.embedding_model_id}"
         )
-        role = self._service_role(config, data)
+        role = self._service_role()
+        # The vector store, encrypted with the documents key: vectors are the documents' content.
+        if config.vector_store == "s3_vectors":
+            self.vector_store = S3VectorStore(
+                self,
+                "VectorStore",
+                dimensions=config.vector_dimensions,
+                key=data.documents_key,
+                removal_policy=config.data_removal_policy,
+            )
+        else:
+            self.vector_store = OpenSearchServerlessVectorStore(
+                self,
+                "VectorStore",
+                config=config,
+                dimensions=config.vector_dimensions,
+                key=data.documents_key,
+                reader_writer=role,
+                removal_policy=config.data_removal_policy,
+            )
+        self._grant_service_role(role, config, data)
 
         self.knowledge_base = bedrock.CfnKnowledgeBase(
             self,
@@ -75,16 +89,13 @@ class KnowledgeBaseStack(PlatformStack):
                     ),
                 ),
             ),
-            storage_configuration=bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
-                type="S3_VECTORS",
-                s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
-                    vector_bucket_arn=self.vector_store.bucket.attr_vector_bucket_arn,
-                    index_arn=self.vector_store.index.attr_index_arn,
-                ),
-            ),
+            storage_configuration=self.vector_store.storage_configuration(),
         )
-        # Bedrock validates the role when it creates the knowledge base.
+        # Bedrock validates the role, and the index, when it creates the knowledge base. The S3 Vectors
+        # index it references by ARN; the OpenSearch index only by name, so that wait is explicit.
         self.knowledge_base.node.add_dependency(self.service_policy)
+        if isinstance(self.vector_store, OpenSearchServerlessVectorStore):
+            self.knowledge_base.add_dependency(self.vector_store.index)
 
         self.data_source = bedrock.CfnDataSource(
             self,
@@ -152,11 +163,10 @@ class KnowledgeBaseStack(PlatformStack):
                 large_payload_bucket=data.access_logs_bucket,
             )
 
-    def _service_role(self, config: AppConfig, data: DataStack) -> iam.Role:
+    def _service_role(self) -> iam.Role:
         """The role Bedrock assumes to read documents, embed them and write vectors: trusted only by
-        Bedrock acting for a knowledge base of this account, allowed only what ingestion and
-        retrieval use."""
-        role = iam.Role(
+        Bedrock acting for a knowledge base of this account."""
+        return iam.Role(
             self,
             "KnowledgeBaseRole",
             description="Bedrock knowledge base: read documents, embed, write vectors",
@@ -170,7 +180,22 @@ class KnowledgeBaseStack(PlatformStack):
                 },
             ),
         )
+
+    def _grant_service_role(self, role: iam.Role, config: AppConfig, data: DataStack) -> None:
+        """Allowed only what ingestion and retrieval use."""
         key = data.documents_key.key_arn
+        store_statements = self.vector_store.read_write_statements()
+        if config.vector_store == "s3_vectors":
+            # S3 Vectors encrypts and decrypts with the caller's key permissions; OpenSearch
+            # Serverless uses the key through grants of its own.
+            store_statements.append(
+                iam.PolicyStatement(
+                    sid="EncryptVectors",
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[key],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3vectors.{self.region}.amazonaws.com"}},
+                )
+            )
 
         def via(service: str) -> dict:
             return {"StringEquals": {"kms:ViaService": f"{service}.{self.region}.amazonaws.com"}}
@@ -206,13 +231,7 @@ class KnowledgeBaseStack(PlatformStack):
                     resources=[key],
                     conditions=via("bedrock"),
                 ),
-                iam.PolicyStatement(
-                    sid="EncryptVectors",
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                    resources=[key],
-                    conditions=via("s3vectors"),
-                ),
-                *self.vector_store.read_write_statements(),
+                *store_statements,
             ],
         )
         documents = nag_arn(bucket_arn(config, "documents", config.documents_prefix))
@@ -222,7 +241,6 @@ class KnowledgeBaseStack(PlatformStack):
             "not known at deploy time; the wildcard is limited to that prefix of that bucket.",
             f"AwsSolutions::AwsSolutions-IAM5[Resource::{documents}*]",
         )
-        return role
 
 
 def chunking(config: AppConfig) -> bedrock.CfnDataSource.ChunkingConfigurationProperty:

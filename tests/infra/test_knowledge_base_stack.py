@@ -319,3 +319,54 @@ def test_the_sample_corpus_is_optional(smaller_vectors: Synth) -> None:
         smaller_vectors.resources(smaller_vectors.platform.knowledge_base, "Custom::CDKBucketDeployment")
         == {}
     )
+
+
+def test_opensearch_serverless_collection_is_encrypted_with_the_documents_key(opensearch: Synth) -> None:
+    kb = opensearch.platform.knowledge_base
+    collection = one(opensearch, "AWS::OpenSearchServerless::Collection")
+    assert (collection["Type"], collection["StandbyReplicas"]) == ("VECTORSEARCH", "DISABLED")
+    policies = {
+        p["Properties"]["Type"]: p["Properties"]
+        for p in opensearch.resources(kb, "AWS::OpenSearchServerless::SecurityPolicy").values()
+    }
+    template, variables = policies["encryption"]["Policy"]["Fn::Sub"]
+    assert json.loads(template) == {
+        "Rules": [{"ResourceType": "collection", "Resource": [f"collection/{collection['Name']}"]}],
+        "AWSOwnedKey": False,
+        "KmsARN": "${KeyArn}",
+    }
+    assert "DocumentsKey" in json.dumps(variables["KeyArn"])
+    assert all(len(p["Name"]) <= 32 for p in policies.values())
+    assert opensearch.resources(kb, "AWS::S3Vectors::Index") == {}
+
+
+def test_opensearch_data_access_is_the_knowledge_base_role_and_the_deployer_only(opensearch: Synth) -> None:
+    access = one(opensearch, "AWS::OpenSearchServerless::AccessPolicy")
+    template, variables = access["Policy"]["Fn::Sub"]
+    [rule_set] = json.loads(template)
+    assert rule_set["Principal"] == ["${ReaderWriter}", "${Deployer}"]
+    assert "KnowledgeBaseRole" in json.dumps(variables["ReaderWriter"])
+    assert "cfn-exec-role" in json.dumps(variables["Deployer"])
+    permissions = {p for rule in rule_set["Rules"] for p in rule["Permission"]}
+    assert "aoss:*" not in permissions
+    assert "aoss:DeleteIndex" not in permissions
+
+
+def test_the_opensearch_index_and_the_knowledge_base_agree(opensearch: Synth) -> None:
+    kb = opensearch.platform.knowledge_base
+    index = one(opensearch, "AWS::OpenSearchServerless::Index")
+    storage = one(opensearch, "AWS::Bedrock::KnowledgeBase")["StorageConfiguration"]
+    assert storage["Type"] == "OPENSEARCH_SERVERLESS"
+    mapping = storage["OpensearchServerlessConfiguration"]["FieldMapping"]
+    fields = index["Mappings"]["Properties"]
+    assert fields[mapping["VectorField"]]["Type"] == "knn_vector"
+    assert fields[mapping["VectorField"]]["Dimension"] == opensearch.config.vector_dimensions
+    assert fields[mapping["TextField"]] == {"Type": "text", "Index": True}
+    assert fields[mapping["MetadataField"]] == {"Type": "text", "Index": False}
+    assert storage["OpensearchServerlessConfiguration"]["VectorIndexName"] == index["IndexName"]
+    [kb_resource] = opensearch.resources(kb, "AWS::Bedrock::KnowledgeBase").values()
+    assert kb.get_logical_id(kb.vector_store.index) in kb_resource["DependsOn"]
+    _, statements = knowledge_base_role(opensearch)
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["VectorCollectionAccess"]["Action"] == "aoss:APIAccessAll"
+    assert "EncryptVectors" not in by_sid
