@@ -118,3 +118,33 @@ def nag_arn(arn: str) -> str:
     """An ARN built from pseudo parameters, as cdk-nag spells it inside a finding id (for example
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::bucket-<AWS::AccountId>/*]`)."""
     return arn.replace(cdk.Aws.ACCOUNT_ID, "<AWS::AccountId>").replace(cdk.Aws.PARTITION, "<AWS::Partition>")
+
+
+def accept_cdk_singleton_function(handler: IConstruct, *, policy: IConstruct, network_reason: str) -> None:
+    """Hold one of the CDK's singleton handler functions (behind AwsCustomResource or
+    BucketDeployment) to this project's checks, where it runs with a role and policy of ours:
+
+    - one concurrent execution: it runs a few times per deploy (HIPAA/NIST LambdaConcurrency);
+    - DependsOn names only its managed `policy`: its role it waits for through `Role: Fn::GetAtt`
+      already (cfn-lint W3005);
+    - outside the VPC, for `network_reason` (the compliance packs and Control Tower acknowledged);
+    - no dead-letter queue: CloudFormation invokes it and waits for the answer.
+    """
+    stack = cdk.Stack.of(handler)
+    cfn_handler = handler.node.default_child
+    # A property, not a raw override: cdk-nag checks properties and cannot see overrides.
+    cfn_handler.reserved_concurrent_executions = 1
+    cfn_handler.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
+    acknowledge(
+        handler,
+        network_reason,
+        *in_compliance_packs("LambdaInsideVPC"),
+        f"{CONTROL_TOWER}::lambda_inside_vpc_check",
+    )
+    acknowledge(
+        handler,
+        "CloudFormation invokes this handler and waits for its answer: a failure fails the stack "
+        "operation in plain sight, so a dead-letter queue would hold nothing anyone needs.",
+        "HIPAA.Security::HIPAA.Security-LambdaDLQ",
+        "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+    )

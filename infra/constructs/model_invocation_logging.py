@@ -12,14 +12,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.log_group import EncryptedLogGroup
-from infra.policy import acknowledge, in_compliance_packs
+from infra.policy import accept_cdk_singleton_function, acknowledge
 
 LARGE_PAYLOAD_PREFIX = "bedrock-invocations"
 # The construct id the CDK gives the one Lambda function behind all AwsCustomResources of a stack.
@@ -156,28 +155,10 @@ class ModelInvocationLogging(Construct):
             log_group=EncryptedLogGroup(self, "ConfigurationLogs", config=config, key=logs_key).log_group,
         )
         self.resource.node.add_dependency(handler_policy)
-        self._hold_handler_to_project_checks(stack, handler_policy)
-
-    def _hold_handler_to_project_checks(self, stack: cdk.Stack, handler_policy: iam.ManagedPolicy) -> None:
-        """The AwsCustomResource's Lambda is a singleton per stack that the CDK creates."""
-        handler = stack.node.find_child(AWS_CUSTOM_RESOURCE_SINGLETON)
-        cfn_handler: lambda_.CfnFunction = handler.node.default_child
-        # It runs a few times per deploy: one at a time is plenty (HIPAA/NIST LambdaConcurrency).
-        cfn_handler.reserved_concurrent_executions = 1
-        # Its role it waits for through `Role: Fn::GetAtt` already (cfn-lint W3005); the policy not.
-        cfn_handler.add_override("DependsOn", [stack.get_logical_id(handler_policy.node.default_child)])
-        acknowledge(
-            handler,
-            "The CDK's AwsCustomResource handler answers CloudFormation through a presigned URL of an "
-            "AWS-owned S3 bucket, which the VPC's S3 endpoint policy (this account's buckets only) "
-            "would block; it calls only the Bedrock control plane, once per deploy.",
-            *in_compliance_packs("LambdaInsideVPC"),
-            "cdk-validator-cfnguard::lambda_inside_vpc_check",
-        )
-        acknowledge(
-            handler,
-            "CloudFormation invokes this handler and waits for its answer: a failure fails the stack "
-            "operation in plain sight, so a dead-letter queue would hold nothing anyone needs.",
-            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+        accept_cdk_singleton_function(
+            stack.node.find_child(AWS_CUSTOM_RESOURCE_SINGLETON),
+            policy=handler_policy,
+            network_reason="The CDK's AwsCustomResource handler answers CloudFormation through a presigned "
+            "URL of an AWS-owned S3 bucket, which the VPC's S3 endpoint policy (this account's buckets "
+            "only) would block; it calls only the Bedrock control plane, once per deploy.",
         )

@@ -13,14 +13,13 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.log_group import EncryptedLogGroup
-from infra.policy import acknowledge, in_compliance_packs, nag_arn
+from infra.policy import accept_cdk_singleton_function, acknowledge, nag_arn
 from infra.stacks.data_stack import bucket_arn
 
 CORPUS = Path(__file__).resolve().parents[1] / "sample_corpus"
@@ -111,36 +110,19 @@ class SampleCorpus(Construct):
             f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn(staged_assets)}/*]",
             f"AwsSolutions::AwsSolutions-IAM5[Resource::{corpus_objects}*]",
         )
-        self._hold_handler_to_project_checks(stack, policy)
-
-    def _hold_handler_to_project_checks(self, stack: cdk.Stack, policy: iam.ManagedPolicy) -> None:
-        """The deployment's Lambda is a singleton per stack that the CDK creates."""
         handler = next(
             child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")
         )
-        cfn_handler: lambda_.CfnFunction = handler.node.default_child
-        # It runs once per deploy that changes the corpus (HIPAA/NIST LambdaConcurrency).
-        cfn_handler.reserved_concurrent_executions = 1
-        # Its role it waits for through `Role: Fn::GetAtt` already (cfn-lint W3005); the policy not.
-        cfn_handler.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
-        acknowledge(
+        accept_cdk_singleton_function(
             handler,
-            "The CDK's bucket-deployment handler answers CloudFormation through a presigned URL of an "
-            "AWS-owned S3 bucket and reads the staged asset from the bootstrap bucket; it runs only "
-            "during deploys, with no network path into the VPC's workloads.",
-            *in_compliance_packs("LambdaInsideVPC"),
-            "cdk-validator-cfnguard::lambda_inside_vpc_check",
+            policy=policy,
+            network_reason="The CDK's bucket-deployment handler answers CloudFormation through a presigned "
+            "URL of an AWS-owned S3 bucket and reads the staged asset from the bootstrap bucket; it runs "
+            "only during deploys, with no network path into the VPC's workloads.",
         )
         acknowledge(
             handler,
             "The CDK pins this handler's runtime together with the AWS CLI layer it runs with; "
             "raising it here would run a CDK-owned handler on a runtime the CDK has not tested.",
             "AwsSolutions::AwsSolutions-L1",
-        )
-        acknowledge(
-            handler,
-            "CloudFormation invokes this handler and waits for its answer: a failure fails the stack "
-            "operation in plain sight, so a dead-letter queue would hold nothing anyone needs.",
-            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
         )

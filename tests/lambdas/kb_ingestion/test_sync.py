@@ -42,20 +42,15 @@ def job(job_id: str, status: str, started_at: datetime) -> dict:
     }
 
 
-def change(at: datetime = T0, key: str = "documents/a.md") -> list[DocumentChange]:
-    return [DocumentChange("bucket", key, "created", at)]
-
-
-def test_with_no_job_running_it_starts_one_and_waits_for_it(stubbed) -> None:
-    sync, stubber = stubbed
-    stubber.add_response("list_ingestion_jobs", {"ingestionJobSummaries": []}, LIST)
+def expect_start(stubber: Stubber, job_id: str) -> None:
+    """Expect exactly one StartIngestionJob for this data source, and answer that `job_id` started."""
     stubber.add_response(
         "start_ingestion_job",
         {
             "ingestionJob": {
                 "knowledgeBaseId": KB,
                 "dataSourceId": DS,
-                "ingestionJobId": "JOB1",
+                "ingestionJobId": job_id,
                 "status": "STARTING",
                 "startedAt": T0,
                 "updatedAt": T0,
@@ -63,6 +58,16 @@ def test_with_no_job_running_it_starts_one_and_waits_for_it(stubbed) -> None:
         },
         {"knowledgeBaseId": KB, "dataSourceId": DS, "clientToken": ANY, "description": ANY},
     )
+
+
+def change(at: datetime = T0, key: str = "documents/a.md") -> list[DocumentChange]:
+    return [DocumentChange("bucket", key, "created", at)]
+
+
+def test_with_no_job_running_it_starts_one_and_waits_for_it(stubbed) -> None:
+    sync, stubber = stubbed
+    stubber.add_response("list_ingestion_jobs", {"ingestionJobSummaries": []}, LIST)
+    expect_start(stubber, "JOB1")
     decisions, started = sync.decide({"m1": change(), "m2": change(key="documents/b.md")})
     assert started == "JOB1"
     assert {m: d.outcome for m, d in decisions.items()} == {"m1": Outcome.WAITING, "m2": Outcome.WAITING}
@@ -99,20 +104,7 @@ def test_a_job_that_started_too_close_to_the_change_does_not_count(stubbed) -> N
         {"ingestionJobSummaries": [job("JOB2", "COMPLETE", T0 + timedelta(seconds=1))]},
         LIST,
     )
-    stubber.add_response(
-        "start_ingestion_job",
-        {
-            "ingestionJob": {
-                "knowledgeBaseId": KB,
-                "dataSourceId": DS,
-                "ingestionJobId": "JOB3",
-                "status": "STARTING",
-                "startedAt": T0,
-                "updatedAt": T0,
-            }
-        },
-        {"knowledgeBaseId": KB, "dataSourceId": DS, "clientToken": ANY, "description": ANY},
-    )
+    expect_start(stubber, "JOB3")
     decisions, started = sync.decide({"m1": change()})
     assert (started, decisions["m1"].outcome) == ("JOB3", Outcome.WAITING)
 
@@ -124,20 +116,7 @@ def test_a_failed_covering_job_does_not_lose_the_change_a_new_job_starts(stubbed
         {"ingestionJobSummaries": [job("JOB2", "FAILED", T0 + timedelta(minutes=1))]},
         LIST,
     )
-    stubber.add_response(
-        "start_ingestion_job",
-        {
-            "ingestionJob": {
-                "knowledgeBaseId": KB,
-                "dataSourceId": DS,
-                "ingestionJobId": "JOB3",
-                "status": "STARTING",
-                "startedAt": T0,
-                "updatedAt": T0,
-            }
-        },
-        {"knowledgeBaseId": KB, "dataSourceId": DS, "clientToken": ANY, "description": ANY},
-    )
+    expect_start(stubber, "JOB3")
     decisions, started = sync.decide({"m1": change()})
     assert (started, decisions["m1"].outcome) == ("JOB3", Outcome.WAITING)
 
