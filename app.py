@@ -15,7 +15,7 @@ import aws_cdk as cdk
 
 from infra.config import ConfigError, load_config
 from infra.platform import build_platform
-from infra.policy import unacknowledged_findings
+from infra.validation_report import unacknowledged_findings
 
 
 def main() -> int:

@@ -7,18 +7,12 @@ Any finding that is not acknowledged fails the synth.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from constructs import IConstruct
 
-NAG_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-CONTROL_TOWER = "cdk-validator-cfnguard"
-POLICY_PLUGINS = (*NAG_PACKS, CONTROL_TOWER)
-"""The plugin names as the validation report (cdk.out/validation-report.json) gives them."""
+from infra.validation_report import CONTROL_TOWER, NAG_PACKS
 
 
 def add_policy_gates(app: cdk.App) -> None:
@@ -72,27 +66,6 @@ def accept_cdk_provider(stack: cdk.Stack, provider_id: str, reason: str) -> None
         handler, f"CDK-managed provider {provider_id}. {reason}", f"{CONTROL_TOWER}::lambda_inside_vpc_check"
     )
     handler.add_deletion_override("DependsOn")
-
-
-def unacknowledged_findings(assembly_dir: str | Path) -> list[str]:
-    """Every finding in the assembly's validation report that no acknowledgement covers.
-
-    Synthesis is supposed to stop on these by itself, but it does not always: with
-    cdk-validator-cfnguard 0.0.62 and aws-cdk-lib 2.275, a plugin report was seen concluding
-    "success" while listing unacknowledged violations (after other findings of the same plugin
-    had been acknowledged). So the app reads the report itself and fails on any.
-    """
-    report_file = Path(assembly_dir) / "validation-report.json"
-    if not report_file.exists():
-        return []
-    findings = []
-    for plugin in json.loads(report_file.read_text())["pluginReports"]:
-        for violation in plugin.get("violations", []):
-            for construct in violation["violatingConstructs"]:
-                findings.append(
-                    f"{plugin['pluginName']}::{violation['ruleName']} at {construct['constructPath']}"
-                )
-    return findings
 
 
 def acknowledge_cross_stack_reference(

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from infra.policy import POLICY_PLUGINS, unacknowledged_findings
+from infra.validation_report import POLICY_PLUGINS, acknowledged_findings, unacknowledged_findings
 
 
 def stack_templates(assembly: Path) -> dict[str, dict]:
@@ -23,27 +23,6 @@ def stack_templates(assembly: Path) -> dict[str, dict]:
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
     }
-
-
-def acknowledged_findings(assembly: Path) -> list[dict]:
-    """Every finding that a plugin reported and an acknowledgement suppressed, as the
-    validation report records it (plugin, rule id, construct path, reason)."""
-    report_file = assembly / "validation-report.json"
-    if not report_file.exists():
-        return []
-    findings = []
-    for plugin in json.loads(report_file.read_text())["pluginReports"]:
-        for finding in plugin.get("suppressedViolations", []):
-            for construct in finding["violatingConstructs"]:
-                findings.append(
-                    {
-                        "plugin": plugin["pluginName"],
-                        "id": finding["acknowledgedId"],
-                        "path": construct["constructPath"],
-                        "reason": finding["reason"],
-                    }
-                )
-    return findings
 
 
 def summarize(assembly: Path, *, list_acknowledgements: bool = False) -> str:

@@ -19,8 +19,8 @@ from aws_cdk.assertions import Template
 
 from infra.config import AppConfig, load_config
 from infra.platform import Platform, build_platform
-from infra.policy import unacknowledged_findings
 from infra.synth_summary import stack_templates
+from infra.validation_report import unacknowledged_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,8 @@ import pytest
 from aws_cdk.region_info import RegionInfo
 
 from infra.regions import USABLE_AZS
-from infra.synth_summary import acknowledged_findings, summarize
+from infra.synth_summary import summarize
+from infra.validation_report import acknowledged_findings
 from tests.conftest import ROOT, Synth, cdk_context, synthesize
 
 

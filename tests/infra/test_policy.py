@@ -12,9 +12,9 @@ from aws_cdk import aws_s3 as s3
 from cfnlint.api import ManualArgs, lint_file
 
 from infra.config import load_config
-from infra.policy import POLICY_PLUGINS, acknowledge, add_policy_gates, unacknowledged_findings
+from infra.policy import acknowledge, add_policy_gates
 from infra.stacks.base import PlatformStack
-from infra.synth_summary import acknowledged_findings
+from infra.validation_report import POLICY_PLUGINS, acknowledged_findings, unacknowledged_findings
 from tests.conftest import Synth, cdk_context
 
 
