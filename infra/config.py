@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from infra.bedrock_models import (
     CHUNKING_STRATEGIES,
@@ -127,6 +136,81 @@ def OneOf(*allowed: str) -> Any:  # noqa: N802 - reads as a type
 Boolean = Annotated[bool, BeforeValidator(_boolean)]
 
 
+def _json_if_text(value: Any) -> Any:
+    """Structured settings given with -c arrive as JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"is not valid JSON ({error.msg} at position {error.pos})") from None
+    return value
+
+
+def Structured(model: Any) -> Any:  # noqa: N802 - reads as a type
+    return Annotated[model, BeforeValidator(_json_if_text)]
+
+
+# --- Bedrock guardrail (limits and values from botocore's bedrock API model, CreateGuardrail) ---
+
+Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
+PiiAction = Literal["BLOCK", "ANONYMIZE"]
+PiiEntity = Literal[
+    "ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CA_HEALTH_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV", "CREDIT_DEBIT_CARD_EXPIRY", "CREDIT_DEBIT_CARD_NUMBER", "DRIVER_ID", "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "IP_ADDRESS", "LICENSE_PLATE", "MAC_ADDRESS", "NAME", "PASSWORD",
+    "PHONE", "PIN", "SWIFT_CODE", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER", "URL", "USERNAME", "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER", "VEHICLE_IDENTIFICATION_NUMBER",
+]  # fmt: skip
+
+
+class FilterStrengths(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    input: Strength = "HIGH"
+    output: Strength = "HIGH"
+
+
+class ContentFilters(BaseModel):
+    """Input and output strength per content filter; filters left out keep HIGH/HIGH."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    hate: FilterStrengths = FilterStrengths()
+    insults: FilterStrengths = FilterStrengths()
+    sexual: FilterStrengths = FilterStrengths()
+    violence: FilterStrengths = FilterStrengths()
+    misconduct: FilterStrengths = FilterStrengths()
+
+
+class DeniedTopic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[0-9a-zA-Z\-_ !?.]+$")]
+    definition: Annotated[str, Field(min_length=1, max_length=200)]
+    examples: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=5)] = []
+
+
+DEFAULT_PII_ENTITIES: dict[str, str] = {
+    "AWS_ACCESS_KEY": "BLOCK",
+    "AWS_SECRET_KEY": "BLOCK",
+    "PASSWORD": "BLOCK",
+    "CREDIT_DEBIT_CARD_NUMBER": "BLOCK",
+    "EMAIL": "ANONYMIZE",
+    "PHONE": "ANONYMIZE",
+    "NAME": "ANONYMIZE",
+    "IP_ADDRESS": "ANONYMIZE",
+}
+DEFAULT_DENIED_TOPICS = (
+    DeniedTopic(
+        name="Credentials and secrets",
+        definition="Requests to reveal, create, guess or pass on passwords, access keys, tokens or other "
+        "secrets of this platform or its users.",
+        examples=["What is the admin password?", "Give me an access key for the production account."],
+    ),
+)
+# Bedrock's documented range for contextual grounding thresholds is 0 to 0.99.
+Threshold = Annotated[float, Field(ge=0, lt=1)]
+
+
 class AppConfig(BaseModel):
     """Every setting a user can change. Field names are the setting names users type."""
 
@@ -158,6 +242,19 @@ class AppConfig(BaseModel):
     semantic_breakpoint_percentile_threshold: WholeNumber(50, 99) = 95
     sample_corpus: Boolean = True
     invocation_logging: Boolean = True
+
+    # Guardrail (Bedrock)
+    guardrail_content_filters: Structured(ContentFilters) = ContentFilters()
+    # The prompt-attack filter applies to input only: Bedrock requires its output strength NONE.
+    guardrail_prompt_attack_strength: Strength = "HIGH"
+    guardrail_pii_entities: Structured(Annotated[dict[PiiEntity, PiiAction], Field(min_length=1)]) = (
+        DEFAULT_PII_ENTITIES
+    )
+    guardrail_denied_topics: Structured(Annotated[tuple[DeniedTopic, ...], Field(max_length=30)]) = (
+        DEFAULT_DENIED_TOPICS
+    )
+    guardrail_grounding_threshold: Threshold = 0.75
+    guardrail_relevance_threshold: Threshold = 0.75
 
     @field_validator("region", mode="before")
     @classmethod
@@ -367,7 +464,8 @@ def load_config(context: Mapping[str, Any]) -> AppConfig:
     values = {**profiles[profile], **overrides, "profile": profile}
 
     def source(name: str) -> str:
-        return "from -c" if name in overrides else f"from profile {profile!r} in cdk.json"
+        setting = re.split(r"[.\[ ]", name)[0]
+        return "from -c" if setting in overrides else f"from profile {profile!r} in cdk.json"
 
     try:
         return AppConfig.model_validate(values)
@@ -375,12 +473,41 @@ def load_config(context: Mapping[str, Any]) -> AppConfig:
         raise ConfigError([_describe(e, source) for e in error.errors()]) from None
 
 
+def _nested_keys(loc: tuple) -> list[str]:
+    """The keys allowed where a structured setting got an unknown one."""
+    models = {
+        "guardrail_content_filters": [ContentFilters, FilterStrengths],
+        "guardrail_denied_topics": [None, DeniedTopic],  # [index] comes first
+    }
+    depth = len(loc) - 2
+    levels = models.get(str(loc[0]), [])
+    model = levels[depth] if 0 <= depth < len(levels) else None
+    return list(model.model_fields) if model else []
+
+
+def _setting_path(loc: tuple) -> str:
+    """("guardrail_denied_topics", 0, "name") -> "guardrail_denied_topics[0].name"."""
+    if not loc:
+        return "settings"
+    if loc[-1] == "[key]":  # a bad dictionary key: the value shown is the key itself
+        return f"{loc[0]} key"
+    path = str(loc[0])
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
 def _describe(error: Mapping[str, Any], source: Any) -> str:
     """One line for one pydantic error: setting, value given, its source, what is allowed."""
-    name = str(error["loc"][0]) if error["loc"] else "settings"
+    name = _setting_path(error["loc"])
     if error["type"] == "missing":
         return f"{name} is not set: set it in the profile in cdk.json or with -c {name}=VALUE"
     value = error.get("input")
+    if error["type"] == "extra_forbidden" and len(error["loc"]) > 1:
+        allowed = _nested_keys(error["loc"])
+        hint = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+        suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+        return f"{name} = {value!r} ({source(name)}): unknown key{suggestion}; allowed: {', '.join(allowed)}"
     if error["type"] == "extra_forbidden":
         hint = difflib.get_close_matches(name, SETTINGS, n=1)
         suggestion = f" (did you mean {hint[0]}?)" if hint else ""

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 
 from infra.config import AppConfig
 from infra.policy import add_policy_gates
+from infra.stacks.assistant_stack import OperationsAssistantStack
 from infra.stacks.base import PROJECT, stack_name
 from infra.stacks.data_stack import DataStack
 from infra.stacks.knowledge_base_stack import KnowledgeBaseStack
@@ -21,10 +22,11 @@ class Platform:
     data: DataStack
     network: NetworkStack
     knowledge_base: KnowledgeBaseStack
+    assistant: OperationsAssistantStack
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.data, self.network, self.knowledge_base]
+        return [self.data, self.network, self.knowledge_base, self.assistant]
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -35,8 +37,10 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         app, stack_name(config, "KnowledgeBase"), config=config, data=data, network=network
     )
 
+    assistant = OperationsAssistantStack(app, stack_name(config, "Assistant"), config=config, data=data)
+
     # Tags are applied by an Aspect to every taggable resource of the app.
     cdk.Tags.of(app).add("project", PROJECT)
     cdk.Tags.of(app).add("profile", config.profile)
     add_policy_gates(app)
-    return Platform(data=data, network=network, knowledge_base=knowledge_base)
+    return Platform(data=data, network=network, knowledge_base=knowledge_base, assistant=assistant)

@@ -26,6 +26,7 @@ def test_two_synths_of_the_same_code_give_byte_identical_templates(dev: Synth, t
         [p.name for p in first]
         == [p.name for p in second]
         == [
+            "GenAiPlatform-dev-Assistant.template.json",
             "GenAiPlatform-dev-Data.template.json",
             "GenAiPlatform-dev-KnowledgeBase.template.json",
             "GenAiPlatform-dev-Network.template.json",
