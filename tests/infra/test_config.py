@@ -18,6 +18,14 @@ def problems(**overrides: Any) -> list[str]:
     return raised.value.problems
 
 
+def assert_one_problem_mentioning(overrides: dict[str, Any], expected: list[str]) -> None:
+    """The overrides give exactly one problem, and its message contains every expected text."""
+    found = problems(**overrides)
+    assert len(found) == 1, found
+    for text in expected:
+        assert text in found[0]
+
+
 def test_the_checked_in_profiles_are_valid() -> None:
     dev = load_config(cdk_context())
     prod = load_config(cdk_context(profile="prod"))
@@ -81,10 +89,7 @@ def test_removal_policy_follows_the_profile() -> None:
 def test_each_rule_names_the_setting_the_value_and_what_is_allowed(
     overrides: dict[str, Any], expected: list[str]
 ) -> None:
-    found = problems(**overrides)
-    assert len(found) == 1, found
-    for text in expected:
-        assert text in found[0]
+    assert_one_problem_mentioning(overrides, expected)
 
 
 def test_a_region_is_checked_against_every_table_that_depends_on_it() -> None:
@@ -247,10 +252,6 @@ def test_the_index_dimension_follows_the_model_or_the_chosen_size() -> None:
             ["semantic_breakpoint_percentile_threshold = 40", "a whole number from 50 to 99"],
         ),
         ({"semantic_buffer_size": 2}, ["semantic_buffer_size = 2", "a whole number from 0 to 1"]),
-        (
-            {"chunking_strategy": "semantic", "embedding_model_id": "cohere.embed-multilingual-v3"},
-            [],  # defaults fit within Cohere's 512 tokens: no problem expected
-        ),
         ({"sample_corpus": "no"}, ["sample_corpus = 'no'", "true or false"]),
         ({"invocation_logging": "off"}, ["invocation_logging = 'off'", "true or false"]),
     ],
@@ -258,13 +259,14 @@ def test_the_index_dimension_follows_the_model_or_the_chosen_size() -> None:
 def test_each_knowledge_base_rule_names_the_setting_the_value_and_what_is_allowed(
     overrides: dict[str, Any], expected: list[str]
 ) -> None:
-    if not expected:
-        load_config(cdk_context(**overrides))
-        return
-    found = problems(**overrides)
-    assert len(found) == 1, found
-    for text in expected:
-        assert text in found[0]
+    assert_one_problem_mentioning(overrides, expected)
+
+
+def test_the_semantic_defaults_fit_within_coheres_input_limit() -> None:
+    config = load_config(
+        cdk_context(chunking_strategy="semantic", embedding_model_id="cohere.embed-multilingual-v3")
+    )
+    assert config.semantic_max_tokens <= config.embedding_model.max_input_tokens == 512
 
 
 def test_only_the_chosen_strategy_is_checked_against_the_model() -> None:
@@ -409,7 +411,4 @@ def test_structured_guardrail_settings_arrive_as_json_with_dash_c() -> None:
 def test_each_guardrail_rule_names_the_setting_the_value_and_what_is_allowed(
     overrides: dict[str, Any], expected: list[str]
 ) -> None:
-    found = problems(**overrides)
-    assert len(found) == 1, found
-    for text in expected:
-        assert text in found[0]
+    assert_one_problem_mentioning(overrides, expected)
