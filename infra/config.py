@@ -256,6 +256,10 @@ class AppConfig(BaseModel):
     guardrail_grounding_threshold: Threshold = 0.75
     guardrail_relevance_threshold: Threshold = 0.75
 
+    # Audit
+    # Data events (object reads and writes, Bedrock invocations) are billed per event.
+    trail_data_events: Boolean = True
+
     @field_validator("region", mode="before")
     @classmethod
     def _region(cls, value: Any) -> str:

@@ -13,6 +13,7 @@ from infra.stacks.base import PROJECT, stack_name
 from infra.stacks.data_stack import DataStack
 from infra.stacks.knowledge_base_stack import KnowledgeBaseStack
 from infra.stacks.network_stack import NetworkStack
+from infra.stacks.observability_stack import ObservabilityStack
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,11 @@ class Platform:
     network: NetworkStack
     knowledge_base: KnowledgeBaseStack
     assistant: OperationsAssistantStack
+    observability: ObservabilityStack
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.data, self.network, self.knowledge_base, self.assistant]
+        return [self.data, self.network, self.knowledge_base, self.assistant, self.observability]
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -39,8 +41,16 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
 
     assistant = OperationsAssistantStack(app, stack_name(config, "Assistant"), config=config, data=data)
 
+    observability = ObservabilityStack(app, stack_name(config, "Observability"), config=config, data=data)
+
     # Tags are applied by an Aspect to every taggable resource of the app.
     cdk.Tags.of(app).add("project", PROJECT)
     cdk.Tags.of(app).add("profile", config.profile)
     add_policy_gates(app)
-    return Platform(data=data, network=network, knowledge_base=knowledge_base, assistant=assistant)
+    return Platform(
+        data=data,
+        network=network,
+        knowledge_base=knowledge_base,
+        assistant=assistant,
+        observability=observability,
+    )

@@ -412,3 +412,11 @@ def test_each_guardrail_rule_names_the_setting_the_value_and_what_is_allowed(
     overrides: dict[str, Any], expected: list[str]
 ) -> None:
     assert_one_problem_mentioning(overrides, expected)
+
+
+def test_trail_data_events_is_a_boolean_setting() -> None:
+    assert load_config(cdk_context()).trail_data_events is True
+    assert load_config(cdk_context(trail_data_events="false")).trail_data_events is False
+    assert_one_problem_mentioning(
+        {"trail_data_events": "sometimes"}, ["trail_data_events = 'sometimes' (from -c)", "true or false"]
+    )

@@ -158,7 +158,14 @@ def test_only_the_logs_key_admits_cloudwatch_logs_and_only_for_this_accounts_log
     for statement in documents.values():
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
         assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
-    [logs_statement] = service_statements(data.logs_key)
+    # The logs key admits CloudWatch Logs, and (from the observability stack) this account's trail.
+    logs_key_statements = service_statements(data.logs_key)
+    assert sorted(st["Principal"]["Service"] for st in logs_key_statements) == [
+        "cloudtrail.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+        "logs.us-east-1.amazonaws.com",
+    ]
+    [logs_statement] = [st for st in logs_key_statements if st["Principal"]["Service"].startswith("logs.")]
     assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert "kms:Decrypt" in logs_statement["Action"]
     assert "kms:*" not in logs_statement["Action"]

@@ -1,0 +1,94 @@
+"""ObservabilityStack: the audit trail, its delivery, and what it records."""
+
+from __future__ import annotations
+
+import json
+
+from infra.config import load_config
+from infra.constructs.audit_trail import BEDROCK_DATA_EVENT_TYPES, event_selectors
+from tests.conftest import Synth, cdk_context
+
+TRAIL_ARN = {
+    "Fn::Join": [
+        "",
+        ["arn:aws:cloudtrail:us-east-1:", {"Ref": "AWS::AccountId"}, ":trail/GenAiPlatform-dev-audit"],
+    ]
+}
+
+
+def trail(synth: Synth) -> dict:
+    [resource] = synth.resources(synth.platform.observability, "AWS::CloudTrail::Trail").values()
+    return resource["Properties"]
+
+
+def test_the_trail_covers_every_region_encrypted_and_tamper_evident(dev: Synth) -> None:
+    properties = trail(dev)
+    assert properties["TrailName"] == "GenAiPlatform-dev-audit"
+    assert properties["IsMultiRegionTrail"] is True
+    assert properties["IncludeGlobalServiceEvents"] is True
+    assert properties["EnableLogFileValidation"] is True
+    assert properties["IsLogging"] is True
+    assert "LogsKey" in json.dumps(properties["KMSKeyId"])
+    assert properties["S3KeyPrefix"] == "cloudtrail"
+    assert "CloudWatchLogsLogGroupArn" in properties
+    assert "CloudWatchLogsRoleArn" in properties
+
+
+def test_the_log_bucket_admits_this_trail_only(dev: Synth) -> None:
+    policies = dev.resources(dev.platform.data, "AWS::S3::BucketPolicy").values()
+    statements = {s.get("Sid"): s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]}
+    assert statements["CloudTrailAclCheck"]["Action"] == "s3:GetBucketAcl"
+    write = statements["CloudTrailWrite"]
+    assert write["Condition"]["StringEquals"] == {
+        "aws:SourceArn": TRAIL_ARN,
+        "s3:x-amz-acl": "bucket-owner-full-control",
+    }
+    assert "cloudtrail/AWSLogs/" in json.dumps(write["Resource"])
+
+
+def test_the_logs_key_lets_this_trail_encrypt_with_its_encryption_context(dev: Synth) -> None:
+    data = dev.platform.data
+    keys = dev.resources(data, "AWS::KMS::Key")
+    statements = keys[data.get_logical_id(data.logs_key.node.default_child)]["Properties"]["KeyPolicy"][
+        "Statement"
+    ]
+    [encrypt] = [s for s in statements if s.get("Sid") == "AllowThisTrailToEncryptLogFiles"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey"
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": TRAIL_ARN}
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
+
+
+def test_cloudtrail_writes_to_its_log_group_through_a_role_only_this_trail_may_assume(dev: Synth) -> None:
+    observability = dev.platform.observability
+    [role] = dev.resources(observability, "AWS::IAM::Role").values()
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL_ARN
+    assert dev.resources(observability, "AWS::IAM::Policy") == {}
+    [log_group] = dev.resources(observability, "AWS::Logs::LogGroup").values()
+    assert "KmsKeyId" in log_group["Properties"]
+
+
+def test_data_events_cover_the_data_buckets_and_bedrock_by_default(dev: Synth) -> None:
+    selectors = {s["Name"]: s["FieldSelectors"] for s in trail(dev)["AdvancedEventSelectors"]}
+    assert selectors["All management events"] == [{"Field": "eventCategory", "Equals": ["Management"]}]
+    buckets = next(
+        f for f in selectors["Objects of the platform's data buckets"] if f["Field"] == "resources.ARN"
+    )
+    assert len(buckets["StartsWith"]) == 3
+    assert all(json.dumps(arn).endswith('-us-east-1/"]]}') for arn in buckets["StartsWith"])
+    bedrock_types = {
+        f["Equals"][0]
+        for name, fields in selectors.items()
+        if name.startswith("Bedrock")
+        for f in fields
+        if f["Field"] == "resources.type"
+    }
+    assert bedrock_types == set(BEDROCK_DATA_EVENT_TYPES)
+
+
+def test_without_data_events_the_trail_records_management_events_only() -> None:
+    selectors = event_selectors(load_config(cdk_context(trail_data_events="false")))
+    assert [s.name for s in selectors] == ["All management events"]
+    assert len(event_selectors(load_config(cdk_context()))) == 2 + len(BEDROCK_DATA_EVENT_TYPES)
