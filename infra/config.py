@@ -259,6 +259,8 @@ class AppConfig(BaseModel):
     # Audit
     # Data events (object reads and writes, Bedrock invocations) are billed per event.
     trail_data_events: Boolean = True
+    # Where alarms are e-mailed (the address confirms the SNS subscription); none: topic only.
+    alarm_email: str | None = None
 
     @field_validator("region", mode="before")
     @classmethod
@@ -298,6 +300,15 @@ class AppConfig(BaseModel):
                 f"/{high + 2})"
             )
         return str(network)
+
+    @field_validator("alarm_email", mode="before")
+    @classmethod
+    def _alarm_email(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
+            raise ValueError("must be an e-mail address like ops@example.com (or left out)")
+        return value
 
     @field_validator("documents_prefix", mode="before")
     @classmethod

@@ -70,7 +70,9 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(tmp_path_factory.mktemp("prod"), profile="prod", account="123456789012")
+    return synthesize(
+        tmp_path_factory.mktemp("prod"), profile="prod", account="123456789012", alarm_email="ops@example.com"
+    )
 
 
 @pytest.fixture(scope="session")

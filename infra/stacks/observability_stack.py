@@ -1,4 +1,5 @@
-"""ObservabilityStack: audit of every AWS API call, and (next) the dashboards and alarms."""
+"""ObservabilityStack: audit of every AWS API call, alarms on security events, and (next) the
+dashboard and the workload alarms."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.audit_trail import AuditTrail
+from infra.constructs.security_alarms import SecurityAlarms
 from infra.stacks.base import PlatformStack
 from infra.stacks.data_stack import DataStack
 
@@ -16,7 +18,10 @@ class ObservabilityStack(PlatformStack):
     reads and writes of the data buckets' objects and Bedrock agent, knowledge-base and guardrail
     calls: who invoked Bedrock, and whether it answered.
 
-    Attributes other stacks use: audit (trail, log_group).
+    Security events read from the trail raise alarms on one KMS-encrypted SNS topic, e-mailed to
+    `alarm_email` when it is set.
+
+    Attributes other stacks use: audit (trail, log_group), security_alarms (topic, alarms).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, data: DataStack) -> None:
@@ -28,4 +33,9 @@ class ObservabilityStack(PlatformStack):
         )
         self.audit = AuditTrail(
             self, "AuditTrail", config=config, logs_key=data.logs_key, log_bucket=data.access_logs_bucket
+        )
+        # Someone disabling a key, opening a bucket, blinding the trail or loosening the guardrail
+        # needs a person's attention within minutes.
+        self.security_alarms = SecurityAlarms(
+            self, "SecurityAlarms", config=config, trail_log_group=self.audit.log_group, key=data.logs_key
         )

@@ -420,3 +420,13 @@ def test_trail_data_events_is_a_boolean_setting() -> None:
     assert_one_problem_mentioning(
         {"trail_data_events": "sometimes"}, ["trail_data_events = 'sometimes' (from -c)", "true or false"]
     )
+
+
+def test_alarm_email_is_optional_and_must_be_an_address() -> None:
+    assert load_config(cdk_context()).alarm_email is None
+    assert load_config(cdk_context(alarm_email="ops@example.com")).alarm_email == "ops@example.com"
+    for bad in ("ops", "ops@example", "two words@example.com", "@example.com"):
+        assert_one_problem_mentioning(
+            {"alarm_email": bad},
+            [f"alarm_email = {bad!r} (from -c)", "must be an e-mail address like ops@example.com"],
+        )

@@ -158,11 +158,13 @@ def test_only_the_logs_key_admits_cloudwatch_logs_and_only_for_this_accounts_log
     for statement in documents.values():
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
         assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
-    # The logs key admits CloudWatch Logs, and (from the observability stack) this account's trail.
+    # The logs key admits CloudWatch Logs, and (from the observability stack) this account's trail
+    # and CloudWatch alarms publishing to the encrypted alarm topic.
     logs_key_statements = service_statements(data.logs_key)
     assert sorted(st["Principal"]["Service"] for st in logs_key_statements) == [
         "cloudtrail.amazonaws.com",
         "cloudtrail.amazonaws.com",
+        "cloudwatch.amazonaws.com",
         "logs.us-east-1.amazonaws.com",
     ]
     [logs_statement] = [st for st in logs_key_statements if st["Principal"]["Service"].startswith("logs.")]

@@ -6,6 +6,7 @@ import json
 
 from infra.config import load_config
 from infra.constructs.audit_trail import BEDROCK_DATA_EVENT_TYPES, event_selectors
+from infra.constructs.security_alarms import SECURITY_EVENTS
 from tests.conftest import Synth, cdk_context
 
 TRAIL_ARN = {
@@ -92,3 +93,52 @@ def test_without_data_events_the_trail_records_management_events_only() -> None:
     selectors = event_selectors(load_config(cdk_context(trail_data_events="false")))
     assert [s.name for s in selectors] == ["All management events"]
     assert len(event_selectors(load_config(cdk_context()))) == 2 + len(BEDROCK_DATA_EVENT_TYPES)
+
+
+def test_each_security_event_has_a_filter_and_an_alarm_that_notifies_the_topic(dev: Synth) -> None:
+    observability = dev.platform.observability
+    filters = dev.resources(observability, "AWS::Logs::MetricFilter").values()
+    patterns = {
+        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]["FilterPattern"]
+        for f in filters
+    }
+    assert set(patterns) == {e.construct_id for e in SECURITY_EVENTS}
+    assert patterns["KeyDisabledOrScheduledForDeletion"] == (
+        "{ ($.eventSource = kms.amazonaws.com) && "
+        "(($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }"
+    )
+    topic_id = observability.get_logical_id(observability.security_alarms.topic.node.default_child)
+    alarms = dev.resources(observability, "AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == len(SECURITY_EVENTS)
+    for alarm in alarms:
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [{"Ref": topic_id}]
+        assert (properties["Threshold"], properties["EvaluationPeriods"]) == (1, 1)
+        assert properties["TreatMissingData"] == "notBreaching"
+        assert properties["Namespace"] == "GenAiPlatform/Security"
+
+
+def test_the_alarm_topic_is_encrypted_and_tls_only(dev: Synth) -> None:
+    observability = dev.platform.observability
+    [topic] = dev.resources(observability, "AWS::SNS::Topic").values()
+    assert "LogsKey" in json.dumps(topic["Properties"]["KmsMasterKeyId"])
+    [policy] = dev.resources(observability, "AWS::SNS::TopicPolicy").values()
+    [deny] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    data = dev.platform.data
+    key = dev.resources(data, "AWS::KMS::Key")[data.get_logical_id(data.logs_key.node.default_child)]
+    [cloudwatch] = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "AllowCloudWatchAlarmsOfThisAccountToPublish"
+    ]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+
+
+def test_alarms_are_emailed_only_when_an_address_is_set(dev: Synth, prod: Synth) -> None:
+    assert dev.resources(dev.platform.observability, "AWS::SNS::Subscription") == {}
+    [subscription] = prod.resources(prod.platform.observability, "AWS::SNS::Subscription").values()
+    assert (subscription["Properties"]["Protocol"], subscription["Properties"]["Endpoint"]) == (
+        "email",
+        "ops@example.com",
+    )

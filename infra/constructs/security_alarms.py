@@ -1,0 +1,116 @@
+"""Alarms on security-sensitive API calls, read from the audit trail's log group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs.encryption import allow_service
+
+METRICS_NAMESPACE = "GenAiPlatform/Security"
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    construct_id: str
+    description: str
+    event_source: str
+    event_names: tuple[str, ...]
+
+    @property
+    def filter_pattern(self) -> str:
+        names = " || ".join(f"($.eventName = {name})" for name in self.event_names)
+        return f"{{ ($.eventSource = {self.event_source}) && ({names}) }}"
+
+
+SECURITY_EVENTS = (
+    SecurityEvent(
+        "KeyDisabledOrScheduledForDeletion",
+        "A KMS key was disabled or scheduled for deletion: data encrypted with it becomes unreadable",
+        "kms.amazonaws.com",
+        ("DisableKey", "ScheduleKeyDeletion"),
+    ),
+    SecurityEvent(
+        "BucketPolicyChanged",
+        "An S3 bucket policy was changed or deleted",
+        "s3.amazonaws.com",
+        ("PutBucketPolicy", "DeleteBucketPolicy"),
+    ),
+    SecurityEvent(
+        "AuditTrailTampered",
+        "CloudTrail logging was stopped, or a trail was changed or deleted",
+        "cloudtrail.amazonaws.com",
+        ("StopLogging", "DeleteTrail", "UpdateTrail"),
+    ),
+    SecurityEvent(
+        "GuardrailOrAgentChanged",
+        "A Bedrock guardrail or agent was changed or deleted outside a deploy",
+        "bedrock.amazonaws.com",
+        ("UpdateGuardrail", "DeleteGuardrail", "UpdateAgent", "DeleteAgent"),
+    ),
+)
+
+
+class SecurityAlarms(Construct):
+    """One metric filter and one alarm per security event, all alarming to `topic`.
+
+    The topic is KMS-encrypted and TLS-only; CloudWatch alarms of this account may use the key to
+    publish to it. With `alarm_email` set, that address is subscribed (it must confirm).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        trail_log_group: logs.ILogGroup,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        allow_service(
+            key,
+            sid="AllowCloudWatchAlarmsOfThisAccountToPublish",
+            service="cloudwatch.amazonaws.com",
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            source_arn=f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*",
+        )
+        self.topic = sns.Topic(
+            self, "Topic", display_name="GenAI platform alarms", master_key=key, enforce_ssl=True
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+
+        self.alarms: list[cloudwatch.Alarm] = []
+        for event in SECURITY_EVENTS:
+            metric_filter = logs.MetricFilter(
+                self,
+                f"{event.construct_id}Filter",
+                log_group=trail_log_group,
+                filter_pattern=logs.FilterPattern.literal(event.filter_pattern),
+                metric_namespace=METRICS_NAMESPACE,
+                metric_name=event.construct_id,
+                metric_value="1",
+                default_value=0,
+            )
+            alarm = metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5)).create_alarm(
+                self,
+                f"{event.construct_id}Alarm",
+                alarm_description=event.description,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+            self.alarms.append(alarm)
