@@ -40,6 +40,16 @@ from infra.bedrock_models import (
     EmbeddingModel,
 )
 from infra.regions import USABLE_AZS
+from infra.sagemaker_hosting import (
+    FAMILIES,
+    IMAGE_REPOSITORIES,
+    Accelerator,
+    Mode,
+    accepted_instance_types,
+    dlc_account,
+    family_of,
+    family_regions,
+)
 
 DEFAULT_PROFILE = "dev"
 PROFILE_NAME = re.compile(r"[a-z0-9]{1,8}")
@@ -82,6 +92,37 @@ VPC_PREFIX_RANGE = (16, 24)
 MAX_AZ_COUNT = 3
 # Control Tower's CT.CLOUDWATCH.PR.2 wants a year of logs; prod must comply, dev may keep less.
 PRODUCTION_MIN_LOG_RETENTION_DAYS = 365
+
+
+# Serverless endpoint memory sizes SageMaker accepts (ProductionVariantServerlessConfig).
+SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+MODE_NAMES: dict[str, str] = {
+    "hosting": "real-time and asynchronous endpoints",
+    "transform": "batch transform",
+}
+
+
+def instance_type_problems(setting: str, value: str, mode: Mode, region: str) -> list[str]:
+    """Format, API acceptance, family table and region, for one instance-type setting."""
+    shown = f"{setting} = {value!r}"
+    if not isinstance(value, str) or not re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", value):
+        return [f"{shown}: must be a SageMaker instance type like ml.inf2.xlarge (ml.<family>.<size>)"]
+    family = family_of(value)
+    if family is None:
+        return [
+            f"{shown}: the {value.rsplit('.', 1)[0]} family is not in this project's table "
+            f"(infra/sagemaker_hosting.py); families: {', '.join(FAMILIES)}"
+        ]
+    if value not in accepted_instance_types(mode):
+        sizes = sorted(t for t in accepted_instance_types(mode) if t.startswith(family.name + "."))
+        return [f"{shown}: SageMaker does not accept it for {MODE_NAMES[mode]}; sizes: {', '.join(sizes)}"]
+    regions = family_regions(family, frozenset(USABLE_AZS))
+    if region not in regions:
+        return [
+            f"{shown}: {family.name} is not offered in {region} (infra/sagemaker_hosting.py); "
+            f"regions: {', '.join(sorted(regions))}"
+        ]
+    return []
 
 
 class ConfigError(Exception):
@@ -256,6 +297,24 @@ class AppConfig(BaseModel):
     guardrail_grounding_threshold: Threshold = 0.75
     guardrail_relevance_threshold: Threshold = 0.75
 
+    # SageMaker model serving. Images: AWS Deep Learning Containers, `repository:tag`, one per kind
+    # of hardware; the instance type's family picks which one serves (config validation keeps
+    # each tag in its slot, so a Neuron instance always gets the neuronx image).
+    serving_image_cpu: str = "pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker"
+    serving_image_gpu: str = "pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker"
+    serving_image_neuron: str = "pytorch-inference-neuronx:2.9.0-neuronx-py312-sdk2.27.1-ubuntu24.04"
+    realtime_instance_type: str = "ml.inf2.xlarge"
+    # Managed instance scaling runs 0 to this many instances; one model copy per instance.
+    realtime_max_instances: WholeNumber(1, 100) = 1
+    # Target tracking keeps this many concurrent requests per model copy.
+    realtime_target_concurrency: WholeNumber(1, 1000) = 4
+    # Share of real-time requests and responses captured to the inference bucket; 0 turns it off.
+    data_capture_percentage: WholeNumber(0, 100) = 10
+    # Serverless endpoint limits, from the SageMaker API (ProductionVariantServerlessConfig).
+    serverless_memory_mb: int = 2048
+    serverless_max_concurrency: WholeNumber(1, 200) = 5
+    serverless_provisioned_concurrency: WholeNumber(1, 200) | None = None
+
     # Audit
     # Data events (object reads and writes, Bedrock invocations) are billed per event.
     trail_data_events: Boolean = True
@@ -323,6 +382,35 @@ class AppConfig(BaseModel):
             )
         return value
 
+    @field_validator("serverless_memory_mb", mode="before")
+    @classmethod
+    def _serverless_memory_mb(cls, value: Any) -> int:
+        allowed = "one of 1024, 2048, 3072, 4096, 5120, 6144 (1 GB steps)"
+        try:
+            memory = _whole_number(value, SERVERLESS_MEMORY_MB[0], SERVERLESS_MEMORY_MB[-1])
+        except ValueError:
+            raise ValueError(f"must be {allowed}") from None
+        if memory not in SERVERLESS_MEMORY_MB:
+            raise ValueError(f"must be {allowed}")
+        return memory
+
+    @field_validator("serving_image_cpu", "serving_image_gpu", "serving_image_neuron", mode="before")
+    @classmethod
+    def _serving_image(cls, value: Any, info: Any) -> str:
+        kind: Accelerator = {"serving_image_cpu": "cpu", "serving_image_gpu": "gpu"}.get(
+            info.field_name, "neuron"
+        )
+        repository, marker = IMAGE_REPOSITORIES[kind]
+        if not isinstance(value, str) or not re.fullmatch(
+            rf"{re.escape(repository)}:[\w][\w.-]{{0,127}}", value
+        ):
+            raise ValueError(
+                f"must be `{repository}:<tag>`, an AWS Deep Learning Containers image for {kind} instances"
+            )
+        if marker not in value:
+            raise ValueError(f"is not a {kind} image: its tag must contain {marker!r} ({repository}:<tag>)")
+        return value
+
     @field_validator("log_retention_days", mode="before")
     @classmethod
     def _log_retention_days(cls, value: Any) -> int:
@@ -356,6 +444,7 @@ class AppConfig(BaseModel):
                 + ", ".join(str(d) for d in LOG_RETENTION if d >= PRODUCTION_MIN_LOG_RETENTION_DAYS)
             )
         problems += self._knowledge_base_checks()
+        problems += self._serving_checks()
         if problems:
             # Not a ValueError, so pydantic lets it through as it is: these lines are complete.
             raise ConfigError(problems)
@@ -408,6 +497,34 @@ class AppConfig(BaseModel):
         elif self.chunking_strategy == "semantic":
             within_model("semantic_max_tokens")
         return problems
+
+    def _serving_checks(self) -> list[str]:
+        if dlc_account(self.region) is None:
+            return [
+                f"region = {self.region!r}: aws-cdk-lib knows no AWS Deep Learning Containers registry "
+                "there, so the SageMaker endpoints have no image; regions: "
+                + ", ".join(r for r in sorted(USABLE_AZS) if dlc_account(r) is not None)
+            ]
+        problems = instance_type_problems(
+            "realtime_instance_type", self.realtime_instance_type, "hosting", self.region
+        )
+        provisioned, maximum = self.serverless_provisioned_concurrency, self.serverless_max_concurrency
+        if provisioned is not None and provisioned > maximum:
+            problems.append(
+                f"serverless_provisioned_concurrency = {provisioned}: must not exceed "
+                f"serverless_max_concurrency ({maximum}); allowed: 1 to {maximum}, or leave it out"
+            )
+        return problems
+
+    def serving_image(self, instance_type: str | None) -> str:
+        """The `repository:tag` that serves on `instance_type` (None: serverless, which is CPU)."""
+        family = family_of(instance_type) if instance_type else None
+        kind = family.accelerator if family else "cpu"
+        return {
+            "cpu": self.serving_image_cpu,
+            "gpu": self.serving_image_gpu,
+            "neuron": self.serving_image_neuron,
+        }[kind]
 
     @property
     def embedding_model(self) -> EmbeddingModel:
@@ -486,6 +603,19 @@ def load_config(context: Mapping[str, Any]) -> AppConfig:
         return AppConfig.model_validate(values)
     except ValidationError as error:
         raise ConfigError([_describe(e, source) for e in error.errors()]) from None
+    except ConfigError as error:  # the cross-checks: add where each value came from
+        raise ConfigError([_with_source(problem, source) for problem in error.problems]) from None
+
+
+# "name = value: ..." as the cross-checks word their problems; value is a repr or a number.
+_CROSS_CHECK = re.compile(r"^(?P<name>\w+) = (?P<value>'(?:[^'\\]|\\.)*'|[^:']+):")
+
+
+def _with_source(problem: str, source: Any) -> str:
+    match = _CROSS_CHECK.match(problem)
+    if match is None:
+        return problem
+    return f"{match['name']} = {match['value']} ({source(match['name'])}):{problem[match.end() :]}"
 
 
 def _nested_keys(loc: tuple) -> list[str]:

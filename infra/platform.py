@@ -12,6 +12,7 @@ from infra.stacks.assistant_stack import OperationsAssistantStack
 from infra.stacks.base import PROJECT, stack_name
 from infra.stacks.data_stack import DataStack
 from infra.stacks.knowledge_base_stack import KnowledgeBaseStack
+from infra.stacks.model_serving_stack import ModelServingStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
 
@@ -23,12 +24,20 @@ class Platform:
     data: DataStack
     network: NetworkStack
     knowledge_base: KnowledgeBaseStack
+    model_serving: ModelServingStack
     assistant: OperationsAssistantStack
     observability: ObservabilityStack
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.data, self.network, self.knowledge_base, self.assistant, self.observability]
+        return [
+            self.data,
+            self.network,
+            self.knowledge_base,
+            self.model_serving,
+            self.assistant,
+            self.observability,
+        ]
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -37,6 +46,9 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     network = NetworkStack(app, stack_name(config, "Network"), config=config, logs_key=data.logs_key)
     knowledge_base = KnowledgeBaseStack(
         app, stack_name(config, "KnowledgeBase"), config=config, data=data, network=network
+    )
+    model_serving = ModelServingStack(
+        app, stack_name(config, "ModelServing"), config=config, data=data, network=network
     )
 
     assistant = OperationsAssistantStack(app, stack_name(config, "Assistant"), config=config, data=data)
@@ -51,6 +63,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         data=data,
         network=network,
         knowledge_base=knowledge_base,
+        model_serving=model_serving,
         assistant=assistant,
         observability=observability,
     )

@@ -88,5 +88,25 @@ def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def all_variants(dev: Synth, prod: Synth, egress: Synth, opensearch: Synth) -> list[Synth]:
-    return [dev, prod, egress, opensearch]
+def gpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev with the real-time endpoint on a GPU type with local NVMe storage (no volume key)."""
+    return synthesize(tmp_path_factory.mktemp("gpu"), realtime_instance_type="ml.g5.xlarge")
+
+
+@pytest.fixture(scope="session")
+def cpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev with the real-time endpoint on a CPU type, no data capture, provisioned serverless."""
+    return synthesize(
+        tmp_path_factory.mktemp("cpu"),
+        realtime_instance_type="ml.m5.large",
+        realtime_max_instances="3",
+        data_capture_percentage="0",
+        serverless_provisioned_concurrency="2",
+    )
+
+
+@pytest.fixture(scope="session")
+def all_variants(
+    dev: Synth, prod: Synth, egress: Synth, opensearch: Synth, gpu: Synth, cpu: Synth
+) -> list[Synth]:
+    return [dev, prod, egress, opensearch, gpu, cpu]

@@ -22,11 +22,22 @@ class EncryptedLogGroup(Construct):
       a shorter retention is a deliberate choice of a non-production profile.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, key: kms.IKey) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        key: kms.IKey,
+        log_group_name: str | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
+            # A name where a service writes to a log group it names itself (SageMaker's
+            # /aws/sagemaker/Endpoints/<name>): created here first, it is encrypted and retained.
+            log_group_name=log_group_name,
             encryption_key=key,
             retention=config.log_retention,
             removal_policy=config.data_removal_policy,

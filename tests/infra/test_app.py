@@ -29,6 +29,7 @@ def test_two_synths_of_the_same_code_give_byte_identical_templates(dev: Synth, t
             "GenAiPlatform-dev-Assistant.template.json",
             "GenAiPlatform-dev-Data.template.json",
             "GenAiPlatform-dev-KnowledgeBase.template.json",
+            "GenAiPlatform-dev-ModelServing.template.json",
             "GenAiPlatform-dev-Network.template.json",
             "GenAiPlatform-dev-Observability.template.json",
         ]

@@ -94,15 +94,22 @@ def test_each_rule_names_the_setting_the_value_and_what_is_allowed(
 
 def test_a_region_is_checked_against_every_table_that_depends_on_it() -> None:
     found = problems(region="us-west-1", az_count=3)
-    assert len(found) == 3
-    assert (
-        found[0]
-        == "az_count = 3: region us-west-1 offers new accounts only 2 Availability Zones; allowed: 1 to 2"
+    assert len(found) == 4
+    assert found[0] == (
+        "az_count = 3 (from -c): region us-west-1 offers new accounts only 2 Availability Zones; "
+        "allowed: 1 to 2"
     )
+    dev = "(from profile 'dev' in cdk.json)"
     assert found[1].startswith(
-        "embedding_model_id = 'amazon.titan-embed-text-v2:0': not offered for knowledge bases in us-west-1"
+        f"embedding_model_id = 'amazon.titan-embed-text-v2:0' {dev}: not offered for knowledge bases "
+        "in us-west-1"
     )
-    assert found[2].startswith("vector_store = 's3_vectors': Amazon S3 Vectors is not available in us-west-1")
+    assert found[2].startswith(
+        f"vector_store = 's3_vectors' {dev}: Amazon S3 Vectors is not available in us-west-1"
+    )
+    assert found[3].startswith(
+        f"realtime_instance_type = 'ml.inf2.xlarge' {dev}: ml.inf2 is not offered in us-west-1"
+    )
 
 
 def test_several_bad_values_are_reported_together() -> None:
@@ -280,7 +287,9 @@ def test_only_the_chosen_strategy_is_checked_against_the_model() -> None:
     [found] = problems(
         embedding_model_id="cohere.embed-english-v3", chunking_strategy="semantic", semantic_max_tokens=900
     )
-    assert found.startswith("semantic_max_tokens = 900: cohere.embed-english-v3 embeds at most 512 tokens")
+    assert found.startswith(
+        "semantic_max_tokens = 900 (from -c): cohere.embed-english-v3 embeds at most 512 tokens"
+    )
 
 
 @pytest.mark.parametrize("name", ["Staging", "pre-prod", "production1", ""])
@@ -430,3 +439,95 @@ def test_alarm_email_is_optional_and_must_be_an_address() -> None:
             {"alarm_email": bad},
             [f"alarm_email = {bad!r} (from -c)", "must be an e-mail address like ops@example.com"],
         )
+
+
+# --- SageMaker model serving -------------------------------------------------------------------
+
+
+CPU_IMAGE = "pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker"
+GPU_IMAGE = "pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"realtime_instance_type": "inf2.xlarge"},
+            ["realtime_instance_type = 'inf2.xlarge' (from -c)", "ml.<family>.<size>"],
+        ),
+        (
+            {"realtime_instance_type": "ml.inf2.2xlarge"},
+            ["does not accept it for real-time", "ml.inf2.8xlarge", "ml.inf2.xlarge"],
+        ),
+        (
+            {"realtime_instance_type": "ml.p5.48xlarge"},
+            ["the ml.p5 family is not in this project's table", "ml.inf2, ml.trn1"],
+        ),
+        # ml.inf2 is left out of ca-central-1 in the table (no Neuron containers listed there).
+        (
+            {"realtime_instance_type": "ml.inf2.xlarge", "region": "ca-central-1"},
+            ["ml.inf2 is not offered in ca-central-1", "us-east-2"],
+        ),
+        (
+            {"realtime_instance_type": "ml.trn1.2xlarge", "region": "eu-west-1"},
+            ["ml.trn1 is not offered in eu-west-1", "us-west-2"],
+        ),
+        ({"realtime_max_instances": 0}, ["realtime_max_instances = 0", "a whole number from 1 to 100"]),
+        ({"realtime_target_concurrency": "many"}, ["realtime_target_concurrency = 'many'", "from 1 to 1000"]),
+        ({"data_capture_percentage": 101}, ["data_capture_percentage = 101", "from 0 to 100"]),
+        (
+            {"serverless_memory_mb": 1500},
+            ["serverless_memory_mb = 1500", "1024, 2048, 3072, 4096, 5120, 6144"],
+        ),
+        ({"serverless_memory_mb": 8192}, ["serverless_memory_mb = 8192", "1 GB steps"]),
+        ({"serverless_max_concurrency": 201}, ["serverless_max_concurrency = 201", "from 1 to 200"]),
+        (
+            {"serverless_provisioned_concurrency": 6},
+            [
+                "serverless_provisioned_concurrency = 6",
+                "must not exceed serverless_max_concurrency (5)",
+                "1 to 5",
+            ],
+        ),
+        (
+            {"serving_image_neuron": CPU_IMAGE},
+            ["serving_image_neuron", "pytorch-inference-neuronx:<tag>", "neuron instances"],
+        ),
+        ({"serving_image_cpu": GPU_IMAGE}, ["serving_image_cpu", "is not a cpu image", "'-cpu-'"]),
+        (
+            {"serving_image_gpu": "nginx:latest"},
+            ["serving_image_gpu = 'nginx:latest'", "pytorch-inference:<tag>"],
+        ),
+    ],
+)
+def test_each_serving_rule_names_the_setting_the_value_and_what_is_allowed(
+    overrides: dict[str, Any], expected: list[str]
+) -> None:
+    assert_one_problem_mentioning(overrides, expected)
+
+
+def test_a_region_without_a_deep_learning_containers_registry_is_refused() -> None:
+    # il-central-1 also lacks the default embedding model and S3 Vectors: three problems, one each.
+    found = problems(region="il-central-1")
+    [registry] = [p for p in found if "Deep Learning Containers" in p]
+    assert registry.startswith("region = 'il-central-1'")
+    assert "us-east-1" in registry
+
+
+def test_the_instance_family_picks_the_image_that_serves_it() -> None:
+    config = load_config(cdk_context())
+    assert config.serving_image("ml.inf2.xlarge") == config.serving_image_neuron
+    assert config.serving_image("ml.trn1.2xlarge") == config.serving_image_neuron
+    assert config.serving_image("ml.g5.xlarge") == config.serving_image_gpu
+    assert config.serving_image("ml.m5.large") == config.serving_image_cpu
+    assert config.serving_image(None) == config.serving_image_cpu  # serverless
+
+
+def test_every_family_in_the_table_has_sizes_sagemaker_accepts() -> None:
+    from infra.sagemaker_hosting import FAMILIES, accepted_instance_types
+
+    for family in FAMILIES.values():
+        sizes = [t for t in accepted_instance_types("hosting") if t.startswith(family.name + ".")]
+        assert sizes, family.name
+        for size in family.devices:
+            assert f"{family.name}.{size}" in accepted_instance_types("hosting")

@@ -18,7 +18,9 @@ def normalized(template: dict) -> dict:
     return json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
 
 
-@pytest.mark.parametrize("role", ["Data", "Network", "KnowledgeBase", "Assistant", "Observability"])
+@pytest.mark.parametrize(
+    "role", ["Data", "Network", "KnowledgeBase", "ModelServing", "Assistant", "Observability"]
+)
 def test_stack_template_matches_its_snapshot(role: str, dev: Synth, snapshot) -> None:
     template = dev.templates[f"GenAiPlatform-dev-{role}"]
     assert normalized(template) == snapshot(extension_class=JSONSnapshotExtension)

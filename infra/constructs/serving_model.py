@@ -1,0 +1,187 @@
+"""The digits model as SageMaker runs it: the model.tar.gz asset, an execution role, a CfnModel."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import tempfile
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.policy import acknowledge
+from infra.sagemaker_hosting import image_uri, repository_arn
+
+PACKAGE_MODEL = Path(__file__).resolve().parents[2] / "sagemaker" / "package_model.py"
+
+
+@functools.cache
+def model_archive() -> Path:
+    """model.tar.gz, built once per process by sagemaker/package_model.py (standard library only).
+    Its bytes are the same on every build, so the asset hash, and the template, change only when
+    the weights or the serving code do."""
+    # Loaded from its file: `sagemaker/` is a folder of scripts, not a package (and its name is
+    # the SageMaker Python SDK's).
+    spec = importlib.util.spec_from_file_location("package_model", PACKAGE_MODEL)
+    package_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package_model)
+    return package_model.build(Path(tempfile.mkdtemp(prefix="genai-model-")) / "model.tar.gz")
+
+
+# What the serving toolkit in the Deep Learning Containers reads to find our code. With network
+# isolation the container cannot pip-install anything: code/requirements.txt lists nothing.
+SERVING_ENVIRONMENT = {
+    "SAGEMAKER_PROGRAM": "inference.py",
+    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+}
+
+
+class ServingModel(Construct):
+    """A SageMaker model of the digits classifier for one deployment mode.
+
+    Each mode (real-time, serverless, asynchronous, batch) gets its own model and execution role,
+    so that each role holds exactly what its mode touches. The role starts with what every mode
+    needs: read this model artifact (one S3 object), pull the one image that serves it, write
+    SageMaker's metrics. The endpoint or job adds its own statements with `allow(...)`.
+
+    `network` (security group and subnets) puts the model in the VPC with network isolation: the
+    container has no network at all; SageMaker downloads the artifact through the VPC (the S3
+    gateway endpoint) before it starts. Serverless endpoints support neither, so they pass None.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        mode: str,
+        instance_type: str | None,
+        artifact: s3_assets.Asset,
+        network: tuple[ec2.ISecurityGroup, list[str]] | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        image = config.serving_image(instance_type)
+
+        self.role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description=f"SageMaker {mode} inference of the digits model",
+        )
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description=f"SageMaker {mode} inference: its model artifact, image, metrics and outputs",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadModelArtifact",
+                    actions=["s3:GetObject"],
+                    resources=[artifact.bucket.arn_for_objects(artifact.s3_object_key)],
+                ),
+                iam.PolicyStatement(
+                    sid="PullServingImage",
+                    actions=[
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchCheckLayerAvailability",
+                    ],
+                    resources=[repository_arn(stack.partition, config.region, image)],
+                ),
+                iam.PolicyStatement(
+                    sid="EcrLogin",
+                    actions=["ecr:GetAuthorizationToken"],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="SageMakerMetrics",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+                ),
+            ],
+        )
+        acknowledge(
+            self.policy,
+            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
+            "permissions (IAM service authorization reference); metrics are held to SageMaker's own "
+            "/aws/sagemaker/* namespaces by condition. Every other statement names its resources.",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        )
+
+        vpc_config = None
+        if network is not None:
+            security_group, subnet_ids = network
+            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
+                security_group_ids=[security_group.security_group_id], subnets=subnet_ids
+            )
+            self.allow(
+                iam.PolicyStatement(
+                    sid="VpcNetworkInterfaces",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
+                    ],
+                    # Describe calls support no resource-level permissions, and SageMaker creates
+                    # the interfaces before their IDs exist (AmazonSageMakerFullAccess does the same).
+                    resources=["*"],
+                )
+            )
+
+        self.model = sagemaker.CfnModel(
+            self,
+            "Model",
+            execution_role_arn=self.role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image_uri(config.region, image),
+                model_data_url=artifact.s3_object_url,
+                environment=SERVING_ENVIRONMENT,
+            ),
+            enable_network_isolation=network is not None,
+            vpc_config=vpc_config,
+        )
+        # SageMaker checks the role's permissions when it creates the model.
+        self.model.node.add_dependency(self.policy)
+
+    def allow(self, *statements: iam.PolicyStatement) -> None:
+        for statement in statements:
+            self.policy.add_statements(statement)
+
+    def allow_key(self, key: kms.IKey, *, volume: bool) -> None:
+        """Encrypt and decrypt with `key`; with `volume`, also let SageMaker create the grant that
+        encrypts the instance's storage volume (only for grants to AWS resources)."""
+        self.allow(
+            iam.PolicyStatement(
+                sid="UseModelsKey",
+                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[key.key_arn],
+            )
+        )
+        if volume:
+            self.allow(
+                iam.PolicyStatement(
+                    sid="VolumeKeyGrant",
+                    actions=["kms:CreateGrant"],
+                    resources=[key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                )
+            )
