@@ -94,6 +94,10 @@ MAX_AZ_COUNT = 3
 PRODUCTION_MIN_LOG_RETENTION_DAYS = 365
 
 
+# Where batch runs read their input and write their output, under the inference bucket.
+BATCH_INPUT_ROOT = "batch/input/"
+BATCH_OUTPUT_ROOT = "batch/output/"
+
 # Serverless endpoint memory sizes SageMaker accepts (ProductionVariantServerlessConfig).
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 MODE_NAMES: dict[str, str] = {
@@ -115,6 +119,14 @@ def instance_type_problems(setting: str, value: str, mode: Mode, region: str) ->
         ]
     if value not in accepted_instance_types(mode):
         sizes = sorted(t for t in accepted_instance_types(mode) if t.startswith(family.name + "."))
+        if not sizes:
+            offered = [
+                f for f in FAMILIES if any(t.startswith(f + ".") for t in accepted_instance_types(mode))
+            ]
+            return [
+                f"{shown}: the {family.name} family does not run {MODE_NAMES[mode]}; "
+                f"families: {', '.join(offered)}"
+            ]
         return [f"{shown}: SageMaker does not accept it for {MODE_NAMES[mode]}; sizes: {', '.join(sizes)}"]
     regions = family_regions(family, frozenset(USABLE_AZS))
     if region not in regions:
@@ -315,6 +327,27 @@ class AppConfig(BaseModel):
     serverless_max_concurrency: WholeNumber(1, 200) = 5
     serverless_provisioned_concurrency: WholeNumber(1, 200) | None = None
 
+    # SageMaker asynchronous inference (S3 in, S3 out). Limits from the SageMaker API:
+    # MaxConcurrentInvocationsPerInstance 1-1000; InvokeEndpointAsync's InvocationTimeoutSeconds
+    # 1-3600 (an hour, the most asynchronous inference allows).
+    async_instance_type: str = "ml.inf2.xlarge"
+    async_max_instances: WholeNumber(1, 100) = 1
+    async_max_concurrent_invocations: WholeNumber(1, 1000) = 4
+    # Target tracking keeps this many queued requests per instance.
+    async_backlog_per_instance: WholeNumber(1, 1000) = 5
+    async_invocation_timeout_seconds: WholeNumber(1, 3600) = 900
+
+    # SageMaker batch transform. MaxPayloadInMB is 1-100 and, times MaxConcurrentTransforms (1
+    # here), at most 100; the run's timeout bounds the Step Functions task.
+    batch_instance_type: str = "ml.inf2.xlarge"
+    batch_instance_count: WholeNumber(1, 100) = 1
+    batch_max_payload_mb: WholeNumber(1, 100) = 6
+    batch_timeout_minutes: WholeNumber(5, 2880) = 120
+    # An EventBridge Scheduler expression (rate(...) or cron(...)) to run the batch on its own;
+    # none: runs start only when someone starts one.
+    batch_schedule: str | None = None
+    batch_schedule_input_prefix: str = "batch/input/scheduled/"
+
     # Audit
     # Data events (object reads and writes, Bedrock invocations) are billed per event.
     trail_data_events: Boolean = True
@@ -411,6 +444,33 @@ class AppConfig(BaseModel):
             raise ValueError(f"is not a {kind} image: its tag must contain {marker!r} ({repository}:<tag>)")
         return value
 
+    @field_validator("batch_schedule", mode="before")
+    @classmethod
+    def _batch_schedule(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        rate = r"rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)"
+        cron = (
+            r"cron\(\s*\S+(\s+\S+){5}\s*\)"  # six fields: minutes hours day-of-month month day-of-week year
+        )
+        if not isinstance(value, str) or not re.fullmatch(f"{rate}|{cron}", value.strip()):
+            raise ValueError(
+                "must be an EventBridge Scheduler expression like rate(1 day) or cron(0 2 * * ? *) "
+                "(six cron fields), or left out for no schedule"
+            )
+        return value.strip()
+
+    @field_validator("batch_schedule_input_prefix", mode="before")
+    @classmethod
+    def _batch_schedule_input_prefix(cls, value: Any) -> str:
+        if not isinstance(value, str) or not re.fullmatch(
+            rf"{re.escape(BATCH_INPUT_ROOT)}[A-Za-z0-9!_.*'()/-]*/", value
+        ):
+            raise ValueError(
+                f"must be a key prefix under {BATCH_INPUT_ROOT} ending in / (e.g. {BATCH_INPUT_ROOT}daily/)"
+            )
+        return value
+
     @field_validator("log_retention_days", mode="before")
     @classmethod
     def _log_retention_days(cls, value: Any) -> int:
@@ -505,9 +565,15 @@ class AppConfig(BaseModel):
                 "there, so the SageMaker endpoints have no image; regions: "
                 + ", ".join(r for r in sorted(USABLE_AZS) if dlc_account(r) is not None)
             ]
-        problems = instance_type_problems(
-            "realtime_instance_type", self.realtime_instance_type, "hosting", self.region
-        )
+        problems = [
+            *instance_type_problems(
+                "realtime_instance_type", self.realtime_instance_type, "hosting", self.region
+            ),
+            *instance_type_problems("async_instance_type", self.async_instance_type, "hosting", self.region),
+            *instance_type_problems(
+                "batch_instance_type", self.batch_instance_type, "transform", self.region
+            ),
+        ]
         provisioned, maximum = self.serverless_provisioned_concurrency, self.serverless_max_concurrency
         if provisioned is not None and provisioned > maximum:
             problems.append(

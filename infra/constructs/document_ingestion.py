@@ -1,31 +1,24 @@
 """The glue that keeps a knowledge base in sync with its documents bucket, by itself.
 
-    S3 object created/deleted under the prefix
-      -> EventBridge rule (the bucket sends all its events to EventBridge)
-      -> SQS queue (KMS, dead-letter queue)
-      -> Lambda in the VPC (lambdas/kb_ingestion): starts ingestion jobs, partial batch responses
-
-EventBridge rather than an S3 notification: the bucket lives in the data stack, and a
-notification to a queue in this stack would make each stack depend on the other.
+S3 object created/deleted under the prefix
+  -> EventBridge rule -> SQS queue (KMS, dead-letter queue)   (see object_event_queue.py)
+  -> Lambda in the VPC (lambdas/kb_ingestion): starts ingestion jobs, partial batch responses
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs.encryption import allow_service
+from infra.constructs.object_event_queue import queue_object_events
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.policy import acknowledge, acknowledge_cross_stack_reference
+from infra.policy import acknowledge
 
 FUNCTION_TIMEOUT = cdk.Duration.seconds(60)
 # A message that waits for an ingestion job comes back after this long. AWS asks for at least six
@@ -61,85 +54,20 @@ class DocumentIngestion(Construct):
         data_source_id: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-
-        # EventBridge encrypts what it sends to a KMS-encrypted queue with that key.
-        allow_service(
-            documents_key,
-            sid="AllowEventBridgeRulesOfThisAccountToQueueDocumentEvents",
-            service="events.amazonaws.com",
-            actions=["kms:GenerateDataKey", "kms:Decrypt"],
-            source_arn=f"arn:{stack.partition}:events:{stack.region}:{stack.account}:rule/*",
-        )
-        self.dead_letter_queue = sqs.Queue(
+        events = queue_object_events(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=documents_key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            # Marks it as a dead-letter queue (Control Tower CT.SQS.PR.1). "byQueue" would have to
-            # name the source queue, whose redrive policy names this one: a reference cycle.
-            redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Queue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=documents_key,
-            enforce_ssl=True,
-            visibility_timeout=VISIBILITY_TIMEOUT,
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
-            ),
-        )
-        for queue in (self.queue, self.dead_letter_queue):
-            acknowledge_cross_stack_reference(
-                queue,
-                "sqs_queue_encrypted_check",
-                property_name="KmsMasterKeyId (the documents key)",
-                source=cdk.Stack.of(documents_key),
-            )
-        # The rule targets the queues through references that carry no key: given the queue itself,
-        # the CDK would also grant EventBridge kms:Encrypt, GenerateDataKey* and ReEncrypt* on the
-        # documents key. The key statement above is the only KMS grant EventBridge gets, and the
-        # queue policies below admit this rule alone.
-        self.rule = events.Rule(
-            self,
-            "DocumentChanges",
+            rule_id="DocumentChanges",
             description="Objects created or deleted under the knowledge base's documents prefix",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created", "Object Deleted"],
-                detail={
-                    "bucket": {"name": [documents_bucket.bucket_name]},
-                    "object": {"key": [{"prefix": config.documents_prefix}]},
-                },
-            ),
-            targets=[
-                targets.SqsQueue(
-                    sqs.Queue.from_queue_arn(self, "QueueTarget", self.queue.queue_arn),
-                    dead_letter_queue=sqs.Queue.from_queue_arn(
-                        self, "DeadLetterTarget", self.dead_letter_queue.queue_arn
-                    ),
-                )
-            ],
+            bucket_name=documents_bucket.bucket_name,
+            prefix=config.documents_prefix,
+            detail_types=["Object Created", "Object Deleted"],
+            key=documents_key,
+            key_name="documents key",
+            key_statement_sid="AllowEventBridgeRulesOfThisAccountToQueueDocumentEvents",
+            visibility_timeout=VISIBILITY_TIMEOUT,
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
-        cdk.Annotations.of(self.rule).acknowledge_warning(
-            "@aws-cdk/aws-events:ruleUnresolvedEnvironment",
-            "The target references are this stack's own queues, by an ARN token that hides their "
-            "(same) account and region from the CDK; the rule and queues deploy together.",
-        )
-        for queue in (self.queue, self.dead_letter_queue):
-            queue.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="DocumentChangesRuleOnly",
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    actions=["sqs:SendMessage"],
-                    resources=[queue.queue_arn],
-                    conditions={"ArnEquals": {"aws:SourceArn": self.rule.rule_arn}},
-                )
-            )
+        self.queue, self.dead_letter_queue, self.rule = events.queue, events.dead_letter_queue, events.rule
 
         self.function = PythonFunctionInVpc(
             self,
@@ -166,22 +94,7 @@ class DocumentIngestion(Construct):
                     actions=["bedrock:StartIngestionJob", "bedrock:ListIngestionJobs"],
                     resources=[knowledge_base_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="ConsumeDocumentEvents",
-                    actions=[
-                        "sqs:ReceiveMessage",
-                        "sqs:DeleteMessage",
-                        "sqs:ChangeMessageVisibility",
-                        "sqs:GetQueueAttributes",
-                    ],
-                    resources=[self.queue.queue_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DecryptDocumentEvents",
-                    actions=["kms:Decrypt"],
-                    resources=[documents_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"sqs.{stack.region}.amazonaws.com"}},
-                ),
+                *events.consumer_statements(documents_key),
             ],
         )
         self.function.function.add_event_source(

@@ -94,7 +94,7 @@ def test_each_rule_names_the_setting_the_value_and_what_is_allowed(
 
 def test_a_region_is_checked_against_every_table_that_depends_on_it() -> None:
     found = problems(region="us-west-1", az_count=3)
-    assert len(found) == 4
+    assert len(found) == 6
     assert found[0] == (
         "az_count = 3 (from -c): region us-west-1 offers new accounts only 2 Availability Zones; "
         "allowed: 1 to 2"
@@ -446,6 +446,8 @@ def test_alarm_email_is_optional_and_must_be_an_address() -> None:
 
 CPU_IMAGE = "pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker"
 GPU_IMAGE = "pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker"
+# The asynchronous and batch modes on a type every region offers, to test the real-time one alone.
+CPU_OFFLINE = {"async_instance_type": "ml.m5.xlarge", "batch_instance_type": "ml.m5.xlarge"}
 
 
 @pytest.mark.parametrize(
@@ -465,11 +467,11 @@ GPU_IMAGE = "pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker"
         ),
         # ml.inf2 is left out of ca-central-1 in the table (no Neuron containers listed there).
         (
-            {"realtime_instance_type": "ml.inf2.xlarge", "region": "ca-central-1"},
+            {"realtime_instance_type": "ml.inf2.xlarge", "region": "ca-central-1", **CPU_OFFLINE},
             ["ml.inf2 is not offered in ca-central-1", "us-east-2"],
         ),
         (
-            {"realtime_instance_type": "ml.trn1.2xlarge", "region": "eu-west-1"},
+            {"realtime_instance_type": "ml.trn1.2xlarge", "region": "eu-west-1", **CPU_OFFLINE},
             ["ml.trn1 is not offered in eu-west-1", "us-west-2"],
         ),
         ({"realtime_max_instances": 0}, ["realtime_max_instances = 0", "a whole number from 1 to 100"]),
@@ -504,6 +506,60 @@ def test_each_serving_rule_names_the_setting_the_value_and_what_is_allowed(
     overrides: dict[str, Any], expected: list[str]
 ) -> None:
     assert_one_problem_mentioning(overrides, expected)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"async_instance_type": "ml.inf2.3xlarge"},
+            ["async_instance_type = 'ml.inf2.3xlarge' (from -c)", "real-time and asynchronous"],
+        ),
+        ({"async_max_instances": 0}, ["async_max_instances = 0", "from 1 to 100"]),
+        (
+            {"async_max_concurrent_invocations": 1001},
+            ["async_max_concurrent_invocations = 1001", "from 1 to 1000"],
+        ),
+        ({"async_backlog_per_instance": 0}, ["async_backlog_per_instance = 0", "from 1 to 1000"]),
+        (
+            {"async_invocation_timeout_seconds": 3601},
+            ["async_invocation_timeout_seconds = 3601", "from 1 to 3600"],
+        ),
+        # ml.m5d hosts endpoints but does not run batch transform.
+        (
+            {"batch_instance_type": "ml.m5d.large"},
+            [
+                "batch_instance_type = 'ml.m5d.large'",
+                "the ml.m5d family does not run batch transform",
+                "ml.inf2",
+            ],
+        ),
+        ({"batch_instance_count": 0}, ["batch_instance_count = 0", "from 1 to 100"]),
+        ({"batch_max_payload_mb": 101}, ["batch_max_payload_mb = 101", "from 1 to 100"]),
+        ({"batch_timeout_minutes": 1}, ["batch_timeout_minutes = 1", "from 5 to 2880"]),
+        (
+            {"batch_schedule": "every day"},
+            ["batch_schedule = 'every day'", "rate(1 day)", "cron(0 2 * * ? *)"],
+        ),
+        ({"batch_schedule": "cron(0 2 * * ?)"}, ["batch_schedule = 'cron(0 2 * * ?)'", "six cron fields"]),
+        (
+            {"batch_schedule_input_prefix": "input/"},
+            ["batch_schedule_input_prefix = 'input/'", "under batch/input/"],
+        ),
+    ],
+)
+def test_each_async_and_batch_rule_names_the_setting_the_value_and_what_is_allowed(
+    overrides: dict[str, Any], expected: list[str]
+) -> None:
+    assert_one_problem_mentioning(overrides, expected)
+
+
+def test_valid_schedules_are_accepted() -> None:
+    assert load_config(cdk_context(batch_schedule="rate(1 day)")).batch_schedule == "rate(1 day)"
+    assert (
+        load_config(cdk_context(batch_schedule=" cron(0 2 * * ? *) ")).batch_schedule == "cron(0 2 * * ? *)"
+    )
+    assert load_config(cdk_context()).batch_schedule is None
 
 
 def test_a_region_without_a_deep_learning_containers_registry_is_refused() -> None:
