@@ -15,6 +15,7 @@ from infra.stacks.knowledge_base_stack import KnowledgeBaseStack
 from infra.stacks.model_serving_stack import ModelServingStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
+from infra.stacks.offline_inference_stack import OfflineInferenceStack
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Platform:
     network: NetworkStack
     knowledge_base: KnowledgeBaseStack
     model_serving: ModelServingStack
+    offline_inference: OfflineInferenceStack
     assistant: OperationsAssistantStack
     observability: ObservabilityStack
 
@@ -35,6 +37,7 @@ class Platform:
             self.network,
             self.knowledge_base,
             self.model_serving,
+            self.offline_inference,
             self.assistant,
             self.observability,
         ]
@@ -50,6 +53,14 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     model_serving = ModelServingStack(
         app, stack_name(config, "ModelServing"), config=config, data=data, network=network
     )
+    offline_inference = OfflineInferenceStack(
+        app,
+        stack_name(config, "OfflineInference"),
+        config=config,
+        data=data,
+        network=network,
+        serving=model_serving,
+    )
 
     assistant = OperationsAssistantStack(app, stack_name(config, "Assistant"), config=config, data=data)
 
@@ -64,6 +75,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         network=network,
         knowledge_base=knowledge_base,
         model_serving=model_serving,
+        offline_inference=offline_inference,
         assistant=assistant,
         observability=observability,
     )

@@ -89,19 +89,30 @@ def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="session")
 def gpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """dev with the real-time endpoint on a GPU type with local NVMe storage (no volume key)."""
-    return synthesize(tmp_path_factory.mktemp("gpu"), realtime_instance_type="ml.g5.xlarge")
+    """dev with every SageMaker mode on a GPU type with local NVMe storage (no volume key)."""
+    return synthesize(
+        tmp_path_factory.mktemp("gpu"),
+        realtime_instance_type="ml.g5.xlarge",
+        async_instance_type="ml.g5.xlarge",
+        batch_instance_type="ml.g5.xlarge",
+    )
 
 
 @pytest.fixture(scope="session")
 def cpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """dev with the real-time endpoint on a CPU type, no data capture, provisioned serverless."""
+    """dev with the SageMaker modes on CPU types, no data capture, provisioned serverless
+    concurrency, and a daily batch schedule."""
     return synthesize(
         tmp_path_factory.mktemp("cpu"),
         realtime_instance_type="ml.m5.large",
         realtime_max_instances="3",
         data_capture_percentage="0",
         serverless_provisioned_concurrency="2",
+        async_instance_type="ml.c5.xlarge",
+        async_max_instances="4",
+        batch_instance_type="ml.m5.xlarge",
+        batch_instance_count="2",
+        batch_schedule="rate(1 day)",
     )
 
 

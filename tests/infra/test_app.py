@@ -32,6 +32,7 @@ def test_two_synths_of_the_same_code_give_byte_identical_templates(dev: Synth, t
             "GenAiPlatform-dev-ModelServing.template.json",
             "GenAiPlatform-dev-Network.template.json",
             "GenAiPlatform-dev-Observability.template.json",
+            "GenAiPlatform-dev-OfflineInference.template.json",
         ]
     )
     for a, b in zip(first, second, strict=True):

@@ -148,7 +148,11 @@ def test_only_the_logs_key_admits_cloudwatch_logs_and_only_for_this_accounts_log
         statements = keys[logical_id(dev, key)]["Properties"]["KeyPolicy"]["Statement"]
         return [s for s in statements if "Service" in s.get("Principal", {})]
 
-    assert service_statements(data.models_key) == []
+    # The models key admits EventBridge delivering async-inbox events to the encrypted queue.
+    [models] = service_statements(data.models_key)
+    assert models["Principal"] == {"Service": "events.amazonaws.com"}
+    assert models["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert models["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     # The documents key admits, for this account only, S3 Vectors' background indexing and
     # EventBridge delivering document events to the encrypted queue (both added by the
     # knowledge-base stack).

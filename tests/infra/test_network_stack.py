@@ -113,16 +113,19 @@ def test_s3_gateway_endpoint_allows_this_account_and_ecr_image_layers_only(dev: 
 
 
 def test_the_interface_endpoints_are_exactly_those_the_workloads_declare(dev: Synth) -> None:
-    # The knowledge-base ingestion glue calls the Bedrock agent API, and nothing else in the VPC
-    # calls an AWS API yet.
+    # The knowledge-base ingestion glue calls the Bedrock agent API and the async glue the SageMaker
+    # runtime; both read their queues through Lambda's event source mappings, outside the VPC.
     endpoints = dev.resources(dev.platform.network, "AWS::EC2::VPCEndpoint").values()
     interface = [
         e["Properties"]["ServiceName"]
         for e in endpoints
         if e["Properties"].get("VpcEndpointType") == "Interface"
     ]
-    assert interface == ["com.amazonaws.us-east-1.bedrock-agent"]
-    assert dev.platform.network.interface_endpoints.services == ["bedrock-agent"]
+    assert sorted(interface) == [
+        "com.amazonaws.us-east-1.bedrock-agent",
+        "com.amazonaws.us-east-1.sagemaker.runtime",
+    ]
+    assert dev.platform.network.interface_endpoints.services == ["bedrock-agent", "sagemaker.runtime"]
 
 
 def test_declared_endpoints_are_created_once_each_with_private_dns(with_endpoints: Synth) -> None:

@@ -19,7 +19,8 @@ def normalized(template: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "role", ["Data", "Network", "KnowledgeBase", "ModelServing", "Assistant", "Observability"]
+    "role",
+    ["Data", "Network", "KnowledgeBase", "ModelServing", "OfflineInference", "Assistant", "Observability"],
 )
 def test_stack_template_matches_its_snapshot(role: str, dev: Synth, snapshot) -> None:
     template = dev.templates[f"GenAiPlatform-dev-{role}"]
