@@ -64,7 +64,13 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
 
     assistant = OperationsAssistantStack(app, stack_name(config, "Assistant"), config=config, data=data)
 
-    observability = ObservabilityStack(app, stack_name(config, "Observability"), config=config, data=data)
+    observability = ObservabilityStack(
+        app,
+        stack_name(config, "Observability"),
+        config=config,
+        data=data,
+        workloads=[knowledge_base, model_serving, offline_inference, assistant],
+    )
 
     # Tags are applied by an Aspect to every taggable resource of the app.
     cdk.Tags.of(app).add("project", PROJECT)

@@ -3,11 +3,13 @@ dashboard and the workload alarms."""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.audit_trail import AuditTrail
 from infra.constructs.security_alarms import SecurityAlarms
+from infra.constructs.workload_alarms import WorkloadAlarms
 from infra.stacks.base import PlatformStack
 from infra.stacks.data_stack import DataStack
 
@@ -24,7 +26,15 @@ class ObservabilityStack(PlatformStack):
     Attributes other stacks use: audit (trail, log_group), security_alarms (topic, alarms).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, data: DataStack) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        data: DataStack,
+        workloads: list[cdk.Stack],
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -38,4 +48,9 @@ class ObservabilityStack(PlatformStack):
         # needs a person's attention within minutes.
         self.security_alarms = SecurityAlarms(
             self, "SecurityAlarms", config=config, trail_log_group=self.audit.log_group, key=data.logs_key
+        )
+        # So do failures of the workloads: dead letters, function errors, endpoint errors, failed
+        # requests and runs, throttling. Found in the workload stacks, not listed by hand.
+        self.workload_alarms = WorkloadAlarms(
+            self, "WorkloadAlarms", stacks=workloads, topic=self.security_alarms.topic
         )
