@@ -33,10 +33,12 @@ from pydantic import (
 )
 
 from infra.bedrock_models import (
+    AGENT_MODELS,
     CHUNKING_STRATEGIES,
     EMBEDDING_MODELS,
     S3_VECTORS_REGIONS,
     VECTOR_STORES,
+    AgentModel,
     EmbeddingModel,
 )
 from infra.regions import USABLE_AZS
@@ -309,6 +311,11 @@ class AppConfig(BaseModel):
     guardrail_grounding_threshold: Threshold = 0.75
     guardrail_relevance_threshold: Threshold = 0.75
 
+    # Operations agent (Bedrock). The model comes from infra/bedrock_models.py AGENT_MODELS; Bedrock
+    # accepts an idle session TTL of 60 to 5400 seconds.
+    agent_model_id: OneOf(*AGENT_MODELS) = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    agent_idle_session_ttl_seconds: WholeNumber(60, 5400) = 600
+
     # SageMaker model serving. Images: AWS Deep Learning Containers, `repository:tag`, one per kind
     # of hardware; the instance type's family picks which one serves (config validation keeps
     # each tag in its slot, so a Neuron instance always gets the neuronx image).
@@ -505,6 +512,16 @@ class AppConfig(BaseModel):
             )
         problems += self._knowledge_base_checks()
         problems += self._serving_checks()
+        if self.region not in self.agent_model.regions:
+            problems.append(
+                f"agent_model_id = {self.agent_model_id!r}: not offered to agents in {self.region} "
+                f"(infra/bedrock_models.py); regions: {', '.join(sorted(self.agent_model.regions))}; "
+                f"models offered there: "
+                + (
+                    ", ".join(m for m, model in AGENT_MODELS.items() if self.region in model.regions)
+                    or "none"
+                )
+            )
         if problems:
             # Not a ValueError, so pydantic lets it through as it is: these lines are complete.
             raise ConfigError(problems)
@@ -591,6 +608,10 @@ class AppConfig(BaseModel):
             "gpu": self.serving_image_gpu,
             "neuron": self.serving_image_neuron,
         }[kind]
+
+    @property
+    def agent_model(self) -> AgentModel:
+        return AGENT_MODELS[self.agent_model_id]
 
     @property
     def embedding_model(self) -> EmbeddingModel:

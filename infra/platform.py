@@ -62,7 +62,16 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         serving=model_serving,
     )
 
-    assistant = OperationsAssistantStack(app, stack_name(config, "Assistant"), config=config, data=data)
+    assistant = OperationsAssistantStack(
+        app,
+        stack_name(config, "Assistant"),
+        config=config,
+        data=data,
+        network=network,
+        knowledge_base=knowledge_base,
+        serving=model_serving,
+        offline=offline_inference,
+    )
 
     observability = ObservabilityStack(
         app,

@@ -101,7 +101,7 @@ def gpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def cpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """dev with the SageMaker modes on CPU types, no data capture, provisioned serverless
-    concurrency, and a daily batch schedule."""
+    concurrency, a daily batch schedule, and an agent model invoked on demand (no inference profile)."""
     return synthesize(
         tmp_path_factory.mktemp("cpu"),
         realtime_instance_type="ml.m5.large",
@@ -113,6 +113,7 @@ def cpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         batch_instance_type="ml.m5.xlarge",
         batch_instance_count="2",
         batch_schedule="rate(1 day)",
+        agent_model_id="anthropic.claude-3-haiku-20240307-v1:0",
     )
 
 

@@ -114,6 +114,8 @@ def start_batch_transform(stepfunctions: Any, deployment: Deployment, input_pref
     state_machine = _require(deployment.batch_state_machine_arn, "batch transform")
     if not input_prefix.startswith(base) or ".." in input_prefix or not _PREFIX.match(input_prefix):
         raise InvalidRequestError(f"input_prefix {input_prefix!r} must be a plain S3 prefix under {base!r}")
+    # The run reads a folder: "batch/input/day-1" and "batch/input/day-1/" mean the same one.
+    input_prefix = input_prefix if input_prefix.endswith("/") else input_prefix + "/"
     execution = stepfunctions.start_execution(
         stateMachineArn=state_machine,
         name=f"assistant-{uuid.uuid4().hex[:20]}",

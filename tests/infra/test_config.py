@@ -42,7 +42,20 @@ def test_values_given_with_dash_c_arrive_as_strings_and_parse_like_typed_ones() 
 
 
 def test_overrides_win_over_the_profile() -> None:
-    assert load_config(cdk_context(profile="prod", region="eu-west-1")).region == "eu-west-1"
+    config = load_config(
+        cdk_context(profile="prod", region="eu-west-1", agent_model_id="amazon.nova-lite-v1:0")
+    )
+    assert config.region == "eu-west-1"
+
+
+def test_a_region_without_s3_vectors_or_an_agent_model_says_so() -> None:
+    # sa-east-1 has the embedding model but neither S3 Vectors nor an agent model in the tables.
+    found = problems(region="sa-east-1")
+    assert len(found) == 2
+    assert found[0].startswith("vector_store = 's3_vectors'")
+    assert "not available in sa-east-1" in found[0]
+    assert "not offered to agents in sa-east-1" in found[1]
+    assert found[1].endswith("models offered there: none")
 
 
 def test_removal_policy_follows_the_profile() -> None:
@@ -94,7 +107,7 @@ def test_each_rule_names_the_setting_the_value_and_what_is_allowed(
 
 def test_a_region_is_checked_against_every_table_that_depends_on_it() -> None:
     found = problems(region="us-west-1", az_count=3)
-    assert len(found) == 6
+    assert len(found) == 7
     assert found[0] == (
         "az_count = 3 (from -c): region us-west-1 offers new accounts only 2 Availability Zones; "
         "allowed: 1 to 2"
@@ -232,7 +245,6 @@ def test_the_index_dimension_follows_the_model_or_the_chosen_size() -> None:
             ["embedding_dimensions = 512", "cohere.embed-english-v3 produces vectors of 1024"],
         ),
         ({"embedding_dimensions": "-5"}, ["embedding_dimensions = '-5'", "a whole number >= 1"]),
-        ({"region": "sa-east-1"}, ["vector_store = 's3_vectors'", "not available in sa-east-1"]),
         ({"documents_prefix": "/documents/"}, ["documents_prefix = '/documents/'", "ending in /"]),
         ({"documents_prefix": "documents"}, ["documents_prefix = 'documents'", "ending in /"]),
         ({"documents_prefix": "my docs/"}, ["documents_prefix = 'my docs/'", "letters, digits"]),
@@ -447,7 +459,11 @@ def test_alarm_email_is_optional_and_must_be_an_address() -> None:
 CPU_IMAGE = "pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker"
 GPU_IMAGE = "pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker"
 # The asynchronous and batch modes on a type every region offers, to test the real-time one alone.
-CPU_OFFLINE = {"async_instance_type": "ml.m5.xlarge", "batch_instance_type": "ml.m5.xlarge"}
+CPU_OFFLINE = {
+    "async_instance_type": "ml.m5.xlarge",
+    "batch_instance_type": "ml.m5.xlarge",
+    "agent_model_id": "amazon.nova-lite-v1:0",
+}
 
 
 @pytest.mark.parametrize(
@@ -465,10 +481,10 @@ CPU_OFFLINE = {"async_instance_type": "ml.m5.xlarge", "batch_instance_type": "ml
             {"realtime_instance_type": "ml.p5.48xlarge"},
             ["the ml.p5 family is not in this project's table", "ml.inf2, ml.trn1"],
         ),
-        # ml.inf2 is left out of ca-central-1 in the table (no Neuron containers listed there).
+        # ml.inf2 is left out of ap-northeast-2 in the table (no Neuron containers listed there).
         (
-            {"realtime_instance_type": "ml.inf2.xlarge", "region": "ca-central-1", **CPU_OFFLINE},
-            ["ml.inf2 is not offered in ca-central-1", "us-east-2"],
+            {"realtime_instance_type": "ml.inf2.xlarge", "region": "ap-northeast-2", **CPU_OFFLINE},
+            ["ml.inf2 is not offered in ap-northeast-2", "us-east-2"],
         ),
         (
             {"realtime_instance_type": "ml.trn1.2xlarge", "region": "eu-west-1", **CPU_OFFLINE},
@@ -587,3 +603,41 @@ def test_every_family_in_the_table_has_sizes_sagemaker_accepts() -> None:
         assert sizes, family.name
         for size in family.devices:
             assert f"{family.name}.{size}" in accepted_instance_types("hosting")
+
+
+# --- operations agent --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"agent_model_id": "gpt-5"},
+            ["agent_model_id = 'gpt-5' (from -c)", "must be one of", "amazon.nova-lite-v1:0"],
+        ),
+        (
+            {"agent_model_id": "anthropic.claude-3-5-haiku-20241022-v1:0", "region": "eu-west-1"},
+            [
+                "not offered to agents in eu-west-1",
+                "regions: us-east-1, us-east-2, us-west-2",
+                "amazon.nova-lite-v1:0",
+            ],
+        ),
+        ({"agent_idle_session_ttl_seconds": 30}, ["agent_idle_session_ttl_seconds = 30", "from 60 to 5400"]),
+    ],
+)
+def test_each_agent_rule_names_the_setting_the_value_and_what_is_allowed(
+    overrides: dict[str, Any], expected: list[str]
+) -> None:
+    assert_one_problem_mentioning(overrides, expected)
+
+
+def test_the_agent_names_a_profile_where_the_model_needs_one() -> None:
+    from infra.bedrock_models import AGENT_MODELS
+
+    haiku = AGENT_MODELS["anthropic.claude-3-haiku-20240307-v1:0"]
+    assert haiku.agent_model("us-east-1") == "anthropic.claude-3-haiku-20240307-v1:0"  # on demand
+    assert haiku.agent_model("eu-west-1") == "eu.anthropic.claude-3-haiku-20240307-v1:0"
+    nova = AGENT_MODELS["amazon.nova-lite-v1:0"]
+    assert nova.agent_model("ap-northeast-1") == "apac.amazon.nova-lite-v1:0"
+    assert nova.geography("us-west-2").regions == frozenset({"us-east-1", "us-east-2", "us-west-2"})

@@ -2,25 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from aws_cdk import aws_ec2 as ec2
-
-from infra.platform import Platform
-from tests.conftest import Synth, synthesize
-
-
-@pytest.fixture(scope="session")
-def with_endpoints(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """dev, with two workloads declaring the APIs they call (one API declared by both)."""
-
-    def declare(platform: Platform) -> None:
-        endpoints = platform.network.interface_endpoints
-        endpoints.require(
-            ec2.InterfaceVpcEndpointAwsService.SQS, ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME
-        )
-        endpoints.require(ec2.InterfaceVpcEndpointAwsService.SQS)
-
-    return synthesize(tmp_path_factory.mktemp("endpoints"), customize=declare)
+from tests.conftest import Synth
 
 
 def routes_to_anywhere(synth: Synth) -> list[dict]:
@@ -113,42 +95,25 @@ def test_s3_gateway_endpoint_allows_this_account_and_ecr_image_layers_only(dev: 
 
 
 def test_the_interface_endpoints_are_exactly_those_the_workloads_declare(dev: Synth) -> None:
-    # The knowledge-base ingestion glue calls the Bedrock agent API and the async glue the SageMaker
-    # runtime; both read their queues through Lambda's event source mappings, outside the VPC.
-    endpoints = dev.resources(dev.platform.network, "AWS::EC2::VPCEndpoint").values()
-    interface = [
-        e["Properties"]["ServiceName"]
-        for e in endpoints
-        if e["Properties"].get("VpcEndpointType") == "Interface"
-    ]
-    assert sorted(interface) == [
-        "com.amazonaws.us-east-1.bedrock-agent",
-        "com.amazonaws.us-east-1.sagemaker.runtime",
-    ]
-    assert dev.platform.network.interface_endpoints.services == ["bedrock-agent", "sagemaker.runtime"]
-
-
-def test_declared_endpoints_are_created_once_each_with_private_dns(with_endpoints: Synth) -> None:
-    network = with_endpoints.platform.network
-    assert network.interface_endpoints.services == ["bedrock-agent", "sagemaker.runtime", "sqs"]
+    # Declared by the workloads: the knowledge-base glue (Bedrock agent API), the async glue
+    # (SageMaker runtime) and the assistant's actions (SageMaker, its runtime, Step Functions, the
+    # Bedrock agent API). Queues are read by Lambda's event source mappings, outside the VPC.
+    # The SageMaker runtime and the Bedrock agent API are declared twice and created once.
+    network = dev.platform.network
     endpoints = [
         e["Properties"]
-        for e in with_endpoints.resources(network, "AWS::EC2::VPCEndpoint").values()
+        for e in dev.resources(network, "AWS::EC2::VPCEndpoint").values()
         if e["Properties"].get("VpcEndpointType") == "Interface"
     ]
-    assert sorted(e["ServiceName"] for e in endpoints) == [
-        "com.amazonaws.us-east-1.bedrock-agent",
-        "com.amazonaws.us-east-1.sagemaker.runtime",
-        "com.amazonaws.us-east-1.sqs",
-    ]
+    expected = ["bedrock-agent", "sagemaker.api", "sagemaker.runtime", "states"]
+    assert sorted(e["ServiceName"] for e in endpoints) == [f"com.amazonaws.us-east-1.{s}" for s in expected]
+    assert network.interface_endpoints.services == expected
     assert all(e["PrivateDnsEnabled"] for e in endpoints)
-    assert all(len(e["SubnetIds"]) == with_endpoints.config.az_count for e in endpoints)
+    assert all(len(e["SubnetIds"]) == dev.config.az_count for e in endpoints)
 
 
-def test_the_endpoint_security_group_admits_https_from_the_literal_vpc_cidr_only(
-    with_endpoints: Synth,
-) -> None:
-    groups = with_endpoints.resources(with_endpoints.platform.network, "AWS::EC2::SecurityGroup").values()
+def test_the_endpoint_security_group_admits_https_from_the_literal_vpc_cidr_only(dev: Synth) -> None:
+    groups = dev.resources(dev.platform.network, "AWS::EC2::SecurityGroup").values()
     [endpoint_group] = [
         g["Properties"] for g in groups if "Interface endpoints" in g["Properties"]["GroupDescription"]
     ]

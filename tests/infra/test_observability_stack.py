@@ -192,7 +192,7 @@ def test_every_function_endpoint_and_state_machine_has_its_alarm(dev: Synth) -> 
         if "Powertools" not in json.dumps(f["Properties"].get("Layers", []))
     )
     found = list(alarms(dev).values())
-    assert len([a for a in found if a.get("MetricName") == "Errors"]) == functions - helpers == 3
+    assert len([a for a in found if a.get("MetricName") == "Errors"]) == functions - helpers == 4
     endpoints = sorted(
         e["Properties"]["EndpointName"]
         for s in dev.platform.stacks

@@ -180,6 +180,10 @@ def test_start_batch_transform_under_the_batch_prefix_only(platform: dict) -> No
     )
     execution = json.loads(body(started))["execution"]
     assert execution.startswith(platform["machine"].replace(":stateMachine:", ":execution:"))
+    without_slash = handler.handle(
+        event("start_batch_transform", input_prefix=("string", "batch/input/day-1")), None
+    )
+    assert json.loads(body(without_slash))["input_prefix"] == "batch/input/day-1/"
     for prefix in ("documents/", "batch/input/../../logs/", "batch/input/a b/"):
         refused = handler.handle(event("start_batch_transform", input_prefix=("string", prefix)), None)
         assert state(refused) == "REPROMPT"
