@@ -7,12 +7,19 @@ Any finding that is not acknowledged fails the synth.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from constructs import IConstruct
 
 from infra.validation_report import CONTROL_TOWER, NAG_PACKS
+
+# Guard rules of our own for what no public pack checks: Bedrock, S3 Vectors, SageMaker serving,
+# asynchronous Lambda invocations, service-wide IAM wildcards. One rule per file; reusable by any
+# CDK app (CfnGuardValidator(rules=[...])) or CloudFormation pipeline (cfn-guard validate).
+GUARD_RULES = Path(__file__).resolve().parent / "guard_rules"
 
 
 def add_policy_gates(app: cdk.App) -> None:
@@ -23,8 +30,9 @@ def add_policy_gates(app: cdk.App) -> None:
         NIST80053R5Checks(app),
         PCIDSS321Checks(app),
         # Ships the cfn-guard binary and the Control Tower proactive controls (CT.*.PR.*), which
-        # templates must pass to deploy into accounts of a Control Tower organization.
-        CfnGuardValidator(control_tower_rules_enabled=True),
+        # templates must pass to deploy into accounts of a Control Tower organization; and runs
+        # this project's own GenAI rules (infra/guard_rules/) in the same pass.
+        CfnGuardValidator(control_tower_rules_enabled=True, rules=[str(GUARD_RULES)]),
     )
 
 

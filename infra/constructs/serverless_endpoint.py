@@ -56,6 +56,13 @@ class ServerlessEndpoint(Construct):
             )
         )
 
+        acknowledge(
+            serving.model,
+            "This model serves a serverless endpoint, which supports neither VPC configuration nor "
+            "network isolation (SageMaker serverless inference feature exclusions); it is reached "
+            "through the SageMaker runtime API with IAM.",
+            "cdk-validator-cfnguard::genai_sagemaker_model_isolated_in_vpc",
+        )
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
