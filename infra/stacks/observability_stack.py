@@ -1,5 +1,5 @@
-"""ObservabilityStack: audit of every AWS API call, alarms on security events, and (next) the
-dashboard and the workload alarms."""
+"""ObservabilityStack: audit of every AWS API call, alarms on security events and on the workloads,
+and the platform's dashboard."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.audit_trail import AuditTrail
+from infra.constructs.platform_dashboard import PlatformDashboard
 from infra.constructs.security_alarms import SecurityAlarms
 from infra.constructs.workload_alarms import WorkloadAlarms
-from infra.stacks.base import PlatformStack
+from infra.stacks.base import PROJECT, PlatformStack
 from infra.stacks.data_stack import DataStack
 
 
@@ -53,4 +54,8 @@ class ObservabilityStack(PlatformStack):
         # requests and runs, throttling. Found in the workload stacks, not listed by hand.
         self.workload_alarms = WorkloadAlarms(
             self, "WorkloadAlarms", stacks=workloads, topic=self.security_alarms.topic
+        )
+        # One dashboard for Bedrock, the SageMaker endpoints, the functions and the queues.
+        self.dashboard = PlatformDashboard(
+            self, "Dashboard", dashboard_name=f"{PROJECT}-{config.profile}", stacks=workloads
         )

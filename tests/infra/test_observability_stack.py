@@ -224,3 +224,39 @@ def test_async_failures_and_long_waits_and_bedrock_throttling_alarm(dev: Synth) 
     assert found["HasBacklogWithoutCapacity"]["Period"] == 15 * 60
     assert found["HasBacklogWithoutCapacity"]["Statistic"] == "Minimum"
     assert found["InvocationThrottles"]["Namespace"] == "AWS/Bedrock"
+
+
+# --- dashboard ------------------------------------------------------------------------------------
+
+
+def dashboard_body(synth: Synth) -> str:
+    [dashboard] = synth.resources(synth.platform.observability, "AWS::CloudWatch::Dashboard").values()
+    return json.dumps(dashboard["Properties"]["DashboardBody"])
+
+
+def test_the_dashboard_covers_every_endpoint_and_queue_of_the_app(dev: Synth) -> None:
+    body = dashboard_body(dev)
+    # Derived from the templates, not from the dashboard code: every endpoint name and every queue.
+    for stack in dev.platform.stacks:
+        for endpoint in dev.resources(stack, "AWS::SageMaker::Endpoint").values():
+            assert endpoint["Properties"]["EndpointName"] in body
+        for logical_id in dev.resources(stack, "AWS::SQS::Queue"):
+            # A queue of another stack arrives as a reference to its published name.
+            assert logical_id in body, f"{stack.stack_name}/{logical_id}"
+
+
+def test_the_dashboard_shows_bedrock_by_model_and_the_glue(dev: Synth) -> None:
+    body = dashboard_body(dev)
+    for text in (
+        "{AWS/Bedrock,ModelId} MetricName=",
+        "InputTokenCount",
+        "InvocationThrottles",
+        "AWS/Bedrock/Guardrails",
+        "GenAiPlatform/KnowledgeBaseIngestion",
+        "ApproximateBacklogSize",
+        "ServerlessConcurrentExecutionsUtilization",
+        "CopyCount",
+        "ApproximateAgeOfOldestMessage",
+        "Throttles",
+    ):
+        assert text in body, text
