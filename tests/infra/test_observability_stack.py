@@ -260,3 +260,12 @@ def test_the_dashboard_shows_bedrock_by_model_and_the_glue(dev: Synth) -> None:
         "Throttles",
     ):
         assert text in body, text
+
+
+def test_every_log_group_of_the_app_has_a_retention_and_a_key(all_variants: list[Synth]) -> None:
+    for synth in all_variants:
+        for stack in synth.platform.stacks:
+            for logical_id, group in synth.resources(stack, "AWS::Logs::LogGroup").items():
+                properties = group["Properties"]
+                assert properties["RetentionInDays"] == synth.config.log_retention_days, logical_id
+                assert "KmsKeyId" in properties, f"{stack.stack_name}/{logical_id}"
