@@ -5,7 +5,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
@@ -14,6 +13,7 @@ from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.log_group import EncryptedLogGroup
+from infra.constructs.sagemaker_scaling import scalable_from_zero, scale_out_from_zero
 from infra.constructs.serving_model import ServingModel
 from infra.policy import acknowledge, in_compliance_packs, nag_arn
 from infra.sagemaker_hosting import family_of
@@ -158,25 +158,14 @@ class AsyncInferenceEndpoint(Construct):
         )
 
     def _scale_instances(self, config: AppConfig) -> None:
-        self.instances = appscaling.ScalableTarget(
+        self.instances = scalable_from_zero(
             self,
             "Instances",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=0,
             max_capacity=config.async_max_instances,
-            # Application Auto Scaling acts through its service-linked role for SageMaker.
-            role=iam.Role.from_role_arn(
-                self,
-                "AutoScalingServiceLinkedRole",
-                f"arn:{cdk.Aws.PARTITION}:iam::{cdk.Aws.ACCOUNT_ID}:role/aws-service-role/"
-                "sagemaker.application-autoscaling.amazonaws.com/"
-                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-            ),
+            after=self.endpoint,
         )
-        self.instances.node.default_child.add_property_deletion_override("RoleARN")
-        self.instances.node.add_dependency(self.endpoint)
         self.instances.scale_to_track_metric(
             "BacklogPerInstance",
             target_value=config.async_backlog_per_instance,
@@ -184,27 +173,15 @@ class AsyncInferenceEndpoint(Construct):
             scale_in_cooldown=cdk.Duration.minutes(10),
             scale_out_cooldown=cdk.Duration.minutes(5),
         )
-
-        self.scale_out_from_zero = appscaling.StepScalingAction(
+        self.scale_out_from_zero, self.backlog_without_capacity = scale_out_from_zero(
             self,
-            "ScaleOutFromZero",
-            scaling_target=self.instances,
-            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.AVERAGE,
+            target=self.instances,
+            aggregation=appscaling.MetricAggregationType.AVERAGE,
             cooldown=cdk.Duration.minutes(5),
-        )
-        self.scale_out_from_zero.add_adjustment(adjustment=1, lower_bound=0)
-        self.backlog_without_capacity = cloudwatch.Alarm(
-            self,
-            "BacklogWithoutCapacity",
+            alarm_id="BacklogWithoutCapacity",
             alarm_description=f"Requests wait at {self.endpoint_name} with no instance running: start one",
             metric=self._metric("HasBacklogWithoutCapacity", "Average"),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=2,
             datapoints_to_alarm=2,
             treat_missing_data=cloudwatch.TreatMissingData.MISSING,
-        )
-        self.backlog_without_capacity.add_alarm_action(
-            cw_actions.ApplicationScalingAction(self.scale_out_from_zero)
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -14,6 +13,7 @@ from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.log_group import EncryptedLogGroup
+from infra.constructs.sagemaker_scaling import scalable_from_zero, scale_out_from_zero
 from infra.constructs.serving_model import ServingModel
 from infra.policy import acknowledge, in_compliance_packs, nag_arn
 from infra.sagemaker_hosting import family_of
@@ -180,26 +180,14 @@ class ScaleToZeroRealtimeEndpoint(Construct):
         self._scale_copies(config)
 
     def _scale_copies(self, config: AppConfig) -> None:
-        self.copies = appscaling.ScalableTarget(
+        self.copies = scalable_from_zero(
             self,
             "Copies",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"inference-component/{self.component_name}",
             scalable_dimension=COPY_COUNT,
-            min_capacity=0,
             max_capacity=config.realtime_max_instances,
-            # Application Auto Scaling acts through its service-linked role for SageMaker, which it
-            # creates on first use when the target names no role: no role of ours to keep.
-            role=iam.Role.from_role_arn(
-                self,
-                "AutoScalingServiceLinkedRole",
-                f"arn:{cdk.Aws.PARTITION}:iam::{cdk.Aws.ACCOUNT_ID}:role/aws-service-role/"
-                "sagemaker.application-autoscaling.amazonaws.com/"
-                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-            ),
+            after=self.component,
         )
-        self.copies.node.default_child.add_property_deletion_override("RoleARN")
-        self.copies.node.add_dependency(self.component)
         self.copies.scale_to_track_metric(
             "ConcurrentRequestsPerCopy",
             target_value=config.realtime_target_concurrency,
@@ -207,20 +195,13 @@ class ScaleToZeroRealtimeEndpoint(Construct):
             scale_in_cooldown=cdk.Duration.minutes(5),
             scale_out_cooldown=cdk.Duration.minutes(1),
         )
-
         # Out of zero: one more copy whenever a request found none to serve it.
-        self.scale_out_from_zero = appscaling.StepScalingAction(
+        self.scale_out_from_zero, self.no_capacity_alarm = scale_out_from_zero(
             self,
-            "ScaleOutFromZero",
-            scaling_target=self.copies,
-            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+            target=self.copies,
+            aggregation=appscaling.MetricAggregationType.MAXIMUM,
             cooldown=cdk.Duration.minutes(1),
-        )
-        self.scale_out_from_zero.add_adjustment(adjustment=1, lower_bound=0)
-        self.no_capacity_alarm = cloudwatch.Alarm(
-            self,
-            "NoCapacityAlarm",
+            alarm_id="NoCapacityAlarm",
             alarm_description=f"Requests to {self.component_name} found no model copy: add one",
             metric=cloudwatch.Metric(
                 namespace="AWS/SageMaker",
@@ -229,9 +210,7 @@ class ScaleToZeroRealtimeEndpoint(Construct):
                 statistic="Maximum",
                 period=cdk.Duration.minutes(1),
             ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=1,
+            datapoints_to_alarm=None,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.no_capacity_alarm.add_alarm_action(cw_actions.ApplicationScalingAction(self.scale_out_from_zero))
