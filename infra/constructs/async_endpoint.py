@@ -12,11 +12,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs.log_group import EncryptedLogGroup
 from infra.constructs.sagemaker_scaling import scalable_from_zero, scale_out_from_zero
 from infra.constructs.serving_model import ServingModel
-from infra.policy import acknowledge, in_compliance_packs, nag_arn
-from infra.sagemaker_hosting import family_of
+from infra.policy import acknowledge, nag_arn
 from infra.stacks.data_stack import bucket_arn, bucket_name
 
 VARIANT = "AllTraffic"
@@ -55,7 +53,6 @@ class AsyncInferenceEndpoint(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name
-        family = family_of(config.async_instance_type)
         inference_bucket = bucket_name(config, "inference")
 
         self.success_topic = sns.Topic(
@@ -69,23 +66,18 @@ class AsyncInferenceEndpoint(Construct):
             self, "ErrorTopic", display_name="Async inference errors", master_key=models_key, enforce_ssl=True
         )
 
-        log_group = EncryptedLogGroup(
+        serving.write_logs(
             self,
             "EndpointLogs",
             config=config,
-            key=logs_key,
+            logs_key=logs_key,
             log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
-        ).log_group
+        )
         inbox, outputs = (
             bucket_arn(config, "inference", f"{INBOX_PREFIX}*"),
             [bucket_arn(config, "inference", f"{prefix}*") for prefix in (OUTPUT_PREFIX, FAILURE_PREFIX)],
         )
         serving.allow(
-            iam.PolicyStatement(
-                sid="WriteEndpointLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[log_group.log_group_arn],
-            ),
             iam.PolicyStatement(sid="ReadRequests", actions=["s3:GetObject"], resources=[inbox]),
             iam.PolicyStatement(sid="WriteResponses", actions=["s3:PutObject"], resources=outputs),
             iam.PolicyStatement(
@@ -100,16 +92,11 @@ class AsyncInferenceEndpoint(Construct):
             "and failure object itself: the wildcards are those three prefixes of the inference bucket.",
             *(f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn(arn)}]" for arn in (inbox, *outputs)),
         )
-        volume_key = None if family.local_nvme else models_key.key_arn
-        serving.allow_key(models_key, volume=volume_key is not None)
-        if volume_key is None:
-            acknowledge(
-                self,
-                f"{config.async_instance_type} has local NVMe instance storage, encrypted by the instance "
-                "in hardware; CreateEndpointConfig rejects a KmsKeyId for such types. Responses are "
-                "still encrypted with the models key.",
-                *in_compliance_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
-            )
+        volume_key = serving.use_key(
+            models_key,
+            endpoint_config=self,
+            still_encrypted="Responses are still encrypted with the models key.",
+        )
 
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,

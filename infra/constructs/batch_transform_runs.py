@@ -18,7 +18,6 @@ from infra.constructs.log_group import EncryptedLogGroup
 from infra.constructs.serving_model import ServingModel
 from infra.constructs.vpc_function import PythonFunctionInVpc
 from infra.policy import acknowledge, nag_arn
-from infra.sagemaker_hosting import family_of
 from infra.stacks.data_stack import bucket_arn, bucket_name
 
 JOB_NAME_PREFIX = "digits-"  # lambdas/batch_run/runs.py names every job digits-<time>-<hash>
@@ -56,7 +55,6 @@ class BatchTransformRuns(Construct):
         subnets: ec2.SubnetSelection,
     ) -> None:
         super().__init__(scope, construct_id)
-        family = family_of(config.batch_instance_type)
         inference_bucket = bucket_name(config, "inference")
 
         # The job reads the input prefix (listing it first) and writes its own output folder.
@@ -75,8 +73,7 @@ class BatchTransformRuns(Construct):
             iam.PolicyStatement(sid="ReadBatchInputs", actions=["s3:GetObject"], resources=[inputs]),
             iam.PolicyStatement(sid="WriteBatchOutputs", actions=["s3:PutObject"], resources=[outputs]),
         )
-        volume_key = None if family.local_nvme else models_key.key_arn
-        serving.allow_key(models_key, volume=volume_key is not None)
+        volume_key = serving.use_key(models_key)  # a transform job has no endpoint config
         acknowledge(
             serving.policy,
             "A batch run reads whatever objects the caller put under batch/input/<folder>/ and writes "

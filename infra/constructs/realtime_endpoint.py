@@ -12,10 +12,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs.log_group import EncryptedLogGroup
 from infra.constructs.sagemaker_scaling import scalable_from_zero, scale_out_from_zero
 from infra.constructs.serving_model import ServingModel
-from infra.policy import acknowledge, in_compliance_packs, nag_arn
+from infra.policy import acknowledge, nag_arn
 from infra.sagemaker_hosting import family_of
 from infra.stacks.data_stack import bucket_arn, bucket_name
 
@@ -75,29 +74,12 @@ class ScaleToZeroRealtimeEndpoint(Construct):
             ("EndpointLogs", f"/aws/sagemaker/Endpoints/{endpoint_name}"),
             ("InferenceComponentLogs", f"/aws/sagemaker/InferenceComponents/{self.component_name}"),
         ):
-            log_group = EncryptedLogGroup(
-                self, log_id, config=config, key=logs_key, log_group_name=log_group_name
-            ).log_group
-            serving.allow(
-                iam.PolicyStatement(
-                    sid=f"Write{log_id}",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    resources=[log_group.log_group_arn],
-                )
-            )
-
-        # Some Nitro instance types carry local NVMe storage, which the instance encrypts in
-        # hardware; CreateEndpointConfig rejects a KmsKeyId for them.
-        volume_key = None if family.local_nvme else models_key.key_arn
-        serving.allow_key(models_key, volume=volume_key is not None)
-        if volume_key is None:
-            acknowledge(
-                self,
-                f"{instance_type} has local NVMe instance storage, which the instance encrypts with a "
-                "hardware module; CreateEndpointConfig rejects a KmsKeyId for such types. Captured "
-                "data is still encrypted with the models key.",
-                *in_compliance_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
-            )
+            serving.write_logs(self, log_id, config=config, logs_key=logs_key, log_group_name=log_group_name)
+        volume_key = serving.use_key(
+            models_key,
+            endpoint_config=self,
+            still_encrypted="Captured data is still encrypted with the models key.",
+        )
         data_capture = None
         if config.data_capture_percentage > 0:
             # Captured requests and responses go to the inference bucket, named (not referenced)

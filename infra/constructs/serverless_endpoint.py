@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs.log_group import EncryptedLogGroup
 from infra.constructs.serving_model import ServingModel
 from infra.policy import acknowledge, in_compliance_packs
 
@@ -41,19 +39,12 @@ class ServerlessEndpoint(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name
-        log_group = EncryptedLogGroup(
+        serving.write_logs(
             self,
             "EndpointLogs",
             config=config,
-            key=logs_key,
+            logs_key=logs_key,
             log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
-        ).log_group
-        serving.allow(
-            iam.PolicyStatement(
-                sid="WriteEndpointLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[log_group.log_group_arn],
-            )
         )
 
         acknowledge(

@@ -11,13 +11,15 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.policy import acknowledge
-from infra.sagemaker_hosting import image_uri, repository_arn
+from infra.constructs.log_group import EncryptedLogGroup
+from infra.policy import acknowledge, in_compliance_packs
+from infra.sagemaker_hosting import family_of, image_uri, repository_arn
 
 PACKAGE_MODEL = Path(__file__).resolve().parents[2] / "sagemaker" / "package_model.py"
 
@@ -70,6 +72,7 @@ class ServingModel(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        self.instance_type = instance_type
         image = config.serving_image(instance_type)
 
         self.role = iam.Role(
@@ -166,9 +169,37 @@ class ServingModel(Construct):
         for statement in statements:
             self.policy.add_statements(statement)
 
-    def allow_key(self, key: kms.IKey, *, volume: bool) -> None:
-        """Encrypt and decrypt with `key`; with `volume`, also let SageMaker create the grant that
-        encrypts the instance's storage volume (only for grants to AWS resources)."""
+    def write_logs(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        logs_key: kms.IKey,
+        log_group_name: str,
+    ) -> logs.ILogGroup:
+        """SageMaker writes container logs to a group it names itself (/aws/sagemaker/...): create
+        it first in `scope`, encrypted and retained, and let the role write to exactly that group."""
+        log_group = EncryptedLogGroup(
+            scope, construct_id, config=config, key=logs_key, log_group_name=log_group_name
+        ).log_group
+        self.allow(
+            iam.PolicyStatement(
+                sid=f"Write{construct_id}",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        return log_group
+
+    def use_key(
+        self, key: kms.IKey, *, endpoint_config: Construct | None = None, still_encrypted: str = ""
+    ) -> str | None:
+        """Let the role encrypt and decrypt with `key`, and return the key ARN for the instances'
+        storage volume, or None where the instance type has local NVMe storage: the instance
+        encrypts that in hardware, and CreateEndpointConfig and CreateTransformJob reject a key for
+        it. Then the compliance packs' endpoint-config finding is acknowledged on `endpoint_config`,
+        saying what `still_encrypted` is."""
         self.allow(
             iam.PolicyStatement(
                 sid="UseModelsKey",
@@ -176,12 +207,22 @@ class ServingModel(Construct):
                 resources=[key.key_arn],
             )
         )
-        if volume:
-            self.allow(
-                iam.PolicyStatement(
-                    sid="VolumeKeyGrant",
-                    actions=["kms:CreateGrant"],
-                    resources=[key.key_arn],
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        if family_of(self.instance_type).local_nvme:
+            if endpoint_config is not None:
+                acknowledge(
+                    endpoint_config,
+                    f"{self.instance_type} has local NVMe instance storage, which the instance encrypts "
+                    f"with a hardware module; CreateEndpointConfig rejects a KmsKeyId for such types. "
+                    f"{still_encrypted}",
+                    *in_compliance_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
                 )
+            return None
+        self.allow(
+            iam.PolicyStatement(
+                sid="VolumeKeyGrant",
+                actions=["kms:CreateGrant"],
+                resources=[key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             )
+        )
+        return key.key_arn
