@@ -95,6 +95,23 @@ def acknowledge_cross_stack_reference(
     )
 
 
+# The HIPAA and NIST packs want a dead-letter queue on every Lambda function; PCI DSS does not.
+LAMBDA_DEAD_LETTER_RULES = (
+    "HIPAA.Security::HIPAA.Security-LambdaDLQ",
+    "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+)
+
+
+def acknowledge_synchronous_function(function: IConstruct, how_invoked: str) -> None:
+    """Acknowledge the dead-letter-queue rule for a function that is only ever invoked
+    synchronously: `how_invoked` says by whom, and where its failures go instead."""
+    acknowledge(
+        function,
+        f"{how_invoked} A Lambda dead-letter queue applies only to asynchronous invocations.",
+        *LAMBDA_DEAD_LETTER_RULES,
+    )
+
+
 def nag_arn(arn: str) -> str:
     """An ARN built from pseudo parameters, as cdk-nag spells it inside a finding id (for example
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::bucket-<AWS::AccountId>/*]`)."""
@@ -122,10 +139,8 @@ def accept_cdk_singleton_function(handler: IConstruct, *, policy: IConstruct, ne
         *in_compliance_packs("LambdaInsideVPC"),
         f"{CONTROL_TOWER}::lambda_inside_vpc_check",
     )
-    acknowledge(
+    acknowledge_synchronous_function(
         handler,
         "CloudFormation invokes this handler and waits for its answer: a failure fails the stack "
         "operation in plain sight, so a dead-letter queue would hold nothing anyone needs.",
-        "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-        "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
     )

@@ -11,14 +11,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.async_endpoint import INBOX_PREFIX
 from infra.constructs.object_event_queue import queue_object_events
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.policy import acknowledge
 from infra.stacks.data_stack import bucket_name
 
 FUNCTION_TIMEOUT = cdk.Duration.seconds(30)
@@ -88,16 +86,4 @@ class AsyncInvokeGlue(Construct):
                 *events.consumer_statements(models_key),
             ],
         )
-        self.function.function.add_event_source(
-            event_sources.SqsEventSource(
-                self.queue, batch_size=10, max_concurrency=MAX_CONCURRENCY, report_batch_item_failures=True
-            )
-        )
-        acknowledge(
-            self.function.function,
-            "This function is invoked synchronously by an SQS event source mapping; a Lambda "
-            "dead-letter queue applies only to asynchronous invocations. Messages it cannot process "
-            "go to the queue's own dead-letter queue after MAX_RECEIVE_COUNT receives.",
-            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
-        )
+        events.feed(self.function.function, batch_size=10, max_concurrency=MAX_CONCURRENCY)

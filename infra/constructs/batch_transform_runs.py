@@ -17,7 +17,7 @@ from infra.constructs.encryption import create_key
 from infra.constructs.log_group import EncryptedLogGroup
 from infra.constructs.serving_model import ServingModel
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.policy import acknowledge, nag_arn
+from infra.policy import acknowledge, acknowledge_synchronous_function, nag_arn
 from infra.stacks.data_stack import bucket_arn, bucket_name
 
 JOB_NAME_PREFIX = "digits-"  # lambdas/batch_run/runs.py names every job digits-<time>-<hash>
@@ -102,13 +102,10 @@ class BatchTransformRuns(Construct):
             environment={"INFERENCE_BUCKET": inference_bucket, "POWERTOOLS_SERVICE_NAME": "batch-run"},
             statements=[list_inputs],
         )
-        acknowledge(
+        acknowledge_synchronous_function(
             self.prepare_function.function,
             "Step Functions invokes this function synchronously and handles its errors in the state "
-            "machine (a bad input fails the execution with the message); a dead-letter queue applies "
-            "only to asynchronous invocations.",
-            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+            "machine (a bad input fails the execution with the message).",
         )
 
         self.state_machine = self._state_machine(config, serving, models_key, logs_key, volume_key)

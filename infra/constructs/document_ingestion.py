@@ -11,14 +11,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.object_event_queue import queue_object_events
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.policy import acknowledge
 
 FUNCTION_TIMEOUT = cdk.Duration.seconds(60)
 # A message that waits for an ingestion job comes back after this long. AWS asks for at least six
@@ -97,21 +95,9 @@ class DocumentIngestion(Construct):
                 *events.consumer_statements(documents_key),
             ],
         )
-        self.function.function.add_event_source(
-            event_sources.SqsEventSource(
-                self.queue,
-                batch_size=BATCH_SIZE,
-                max_batching_window=BATCHING_WINDOW,
-                max_concurrency=MAX_CONCURRENCY,
-                report_batch_item_failures=True,
-            )
-        )
-        acknowledge(
+        events.feed(
             self.function.function,
-            "This function is invoked synchronously by an SQS event source mapping; a Lambda "
-            "dead-letter queue applies only to asynchronous invocations. Messages it cannot process "
-            "go to the queue's own dead-letter queue after MAX_RECEIVE_COUNT receives.",
-            # The HIPAA and NIST packs have this rule; PCI DSS does not.
-            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+            batch_size=BATCH_SIZE,
+            batching_window=BATCHING_WINDOW,
+            max_concurrency=MAX_CONCURRENCY,
         )

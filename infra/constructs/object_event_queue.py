@@ -17,11 +17,13 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.encryption import allow_service
-from infra.policy import acknowledge_cross_stack_reference
+from infra.policy import acknowledge_cross_stack_reference, acknowledge_synchronous_function
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,31 @@ class ObjectEventQueue:
     queue: sqs.Queue
     dead_letter_queue: sqs.Queue
     rule: events.Rule
+
+    def feed(
+        self,
+        function: lambda_.IFunction,
+        *,
+        batch_size: int,
+        max_concurrency: int,
+        batching_window: cdk.Duration | None = None,
+    ) -> None:
+        """Deliver the queue to `function` through an event source mapping that takes partial
+        batch responses, so a failed message comes back alone and ends in the dead-letter queue."""
+        function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=batch_size,
+                max_batching_window=batching_window,
+                max_concurrency=max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )
+        acknowledge_synchronous_function(
+            function,
+            "An SQS event source mapping invokes this function synchronously; messages it cannot "
+            "process go to the queue's own dead-letter queue after the queue's maximum receives.",
+        )
 
     def consumer_statements(self, key: kms.IKey) -> list[iam.PolicyStatement]:
         """What a Lambda function needs to consume the queue through an event source mapping."""

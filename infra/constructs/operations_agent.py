@@ -17,7 +17,7 @@ from constructs import Construct
 
 from infra.config import BATCH_INPUT_ROOT, AppConfig
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.policy import acknowledge
+from infra.policy import acknowledge_synchronous_function
 
 ACTION_GROUP = "platform-operations"
 KNOWLEDGE_BASE_DESCRIPTION = (
@@ -150,12 +150,10 @@ class OperationsAgent(Construct):
                 ),
             ],
         )
-        acknowledge(
+        acknowledge_synchronous_function(
             self.actions.function,
             "Bedrock invokes the action group's function synchronously and relays its answer (or "
-            "error) to the agent; a dead-letter queue applies only to asynchronous invocations.",
-            "HIPAA.Security::HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+            "error) to the agent.",
         )
 
         # The role may invoke exactly the configured model: through its inference profile (and the
