@@ -122,16 +122,9 @@ class BatchTransformRuns(Construct):
     ) -> sfn.StateMachine:
         stack = cdk.Stack.of(self)
         failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
-        notify_failed = tasks.SnsPublish(
-            self,
-            "NotifyFailed",
-            topic=self.topic,
-            subject="Batch transform run failed",
-            message=sfn.TaskInput.from_object(
-                {"execution": sfn.JsonPath.execution_id, "error": sfn.JsonPath.object_at("$.error")}
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        ).next(failed)
+        notify_failed = self._notify("NotifyFailed", "Batch transform run failed", "error", "$.error").next(
+            failed
+        )
         invalid_input = sfn.Fail(
             self, "InvalidBatchInput", error="InvalidBatchInput", cause_path="$.error.Cause"
         )
@@ -152,15 +145,8 @@ class BatchTransformRuns(Construct):
             retry_on_service_exceptions=True,
         )
         prepare.add_catch(
-            tasks.SnsPublish(
-                self,
-                "NotifyRejected",
-                topic=self.topic,
-                subject="Batch transform run rejected: invalid input",
-                message=sfn.TaskInput.from_object(
-                    {"execution": sfn.JsonPath.execution_id, "error": sfn.JsonPath.object_at("$.error")}
-                ),
-                result_path=sfn.JsonPath.DISCARD,
+            self._notify(
+                "NotifyRejected", "Batch transform run rejected: invalid input", "error", "$.error"
             ).next(invalid_input),
             errors=["InvalidBatchInputError"],
             result_path="$.error",
@@ -214,15 +200,8 @@ class BatchTransformRuns(Construct):
             },
         )
         transform.add_catch(notify_failed, errors=["States.ALL"], result_path="$.error")
-        notify_succeeded = tasks.SnsPublish(
-            self,
-            "NotifySucceeded",
-            topic=self.topic,
-            subject="Batch transform run succeeded",
-            message=sfn.TaskInput.from_object(
-                {"execution": sfn.JsonPath.execution_id, "job": sfn.JsonPath.object_at("$.transform")}
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+        notify_succeeded = self._notify(
+            "NotifySucceeded", "Batch transform run succeeded", "job", "$.transform"
         )
         definition = prepare.next(transform).next(notify_succeeded).next(sfn.Succeed(self, "Succeeded"))
 
@@ -274,6 +253,19 @@ class BatchTransformRuns(Construct):
             "DependsOn", [cdk.Stack.of(self).get_logical_id(policy.node.default_child)]
         )
         return state_machine
+
+    def _notify(self, state_id: str, subject: str, field: str, path: str) -> tasks.SnsPublish:
+        """Publish the run's outcome to the results topic: the execution and `field` from `path`."""
+        return tasks.SnsPublish(
+            self,
+            state_id,
+            topic=self.topic,
+            subject=subject,
+            message=sfn.TaskInput.from_object(
+                {"execution": sfn.JsonPath.execution_id, field: sfn.JsonPath.object_at(path)}
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
 
     def _statements(
         self, config: AppConfig, serving: ServingModel, models_key: kms.IKey, key: kms.IKey

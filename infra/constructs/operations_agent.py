@@ -104,7 +104,8 @@ class OperationsAgent(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         model = config.agent_model
-        self.fingerprint = fingerprint(config, instruction, guardrail_fingerprint)
+        instruction_text = instruction.read_text(encoding="utf-8")
+        self.fingerprint = fingerprint(config, instruction_text, guardrail_fingerprint)
         geography = model.geography(config.region)
 
         self.actions = PythonFunctionInVpc(
@@ -219,7 +220,7 @@ class OperationsAgent(Construct):
             description="Answers from the platform's knowledge base and operates this deployment",
             agent_resource_role_arn=self.role.role_arn,
             foundation_model=model.agent_model(config.region),
-            instruction=instruction.read_text(encoding="utf-8").strip(),
+            instruction=instruction_text.strip(),
             idle_session_ttl_in_seconds=config.agent_idle_session_ttl_seconds,
             customer_encryption_key_arn=key.key_arn,
             # Prepared on every deploy, so the draft the alias points to is the deployed one.
@@ -287,12 +288,12 @@ class OperationsAgent(Construct):
         return f"{stack.region}:{stack.account}:agent/*"
 
 
-def fingerprint(config: AppConfig, instruction: Path, guardrail_fingerprint: str) -> str:
+def fingerprint(config: AppConfig, instruction: str, guardrail_fingerprint: str) -> str:
     """Changes whenever what the agent is made of changes, the guardrail version it pins included."""
     material = {
         "model": config.agent_model_id,
         "ttl": config.agent_idle_session_ttl_seconds,
-        "instruction": instruction.read_text(encoding="utf-8"),
+        "instruction": instruction,
         "functions": [
             [f.name, f.description, {n: vars(p) for n, p in f.parameters.items()}] for f in FUNCTIONS
         ],

@@ -19,6 +19,25 @@ from infra.constructs.encryption import allow_service
 METRICS_NAMESPACE = "GenAiPlatform/Security"
 
 
+def alarm_on_any(
+    scope: Construct, construct_id: str, *, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """An alarm that notifies `topic` as soon as `metric` reaches 1 in a period (no data: all is well):
+    the platform's alarms all mean "a person should look at this now"."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    alarm.add_alarm_action(actions.SnsAction(topic))
+    return alarm
+
+
 @dataclass(frozen=True)
 class SecurityEvent:
     construct_id: str
@@ -103,14 +122,12 @@ class SecurityAlarms(Construct):
                 metric_value="1",
                 default_value=0,
             )
-            alarm = metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5)).create_alarm(
-                self,
-                f"{event.construct_id}Alarm",
-                alarm_description=event.description,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.alarms.append(
+                alarm_on_any(
+                    self,
+                    f"{event.construct_id}Alarm",
+                    metric=metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5)),
+                    description=event.description,
+                    topic=self.topic,
+                )
             )
-            alarm.add_alarm_action(actions.SnsAction(self.topic))
-            self.alarms.append(alarm)

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -16,6 +15,7 @@ from constructs import Construct, IConstruct
 
 from infra.constructs.async_endpoint import AsyncInferenceEndpoint
 from infra.constructs.realtime_endpoint import ScaleToZeroRealtimeEndpoint
+from infra.constructs.security_alarms import alarm_on_any
 from infra.constructs.serverless_endpoint import ServerlessEndpoint
 from infra.constructs.vpc_function import PythonFunctionInVpc
 
@@ -138,15 +138,6 @@ class WorkloadAlarms(Construct):
     def _alarm(self, subject: IConstruct, what: str, metric: cloudwatch.IMetric, description: str) -> None:
         # Named after the path of what it watches, without the stack: "AsyncInvokeFunctionErrors".
         watched = "" if subject is self else "".join(subject.node.path.split("/")[1:])
-        alarm = cloudwatch.Alarm(
-            self,
-            watched + what,
-            alarm_description=description,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        self.alarms.append(
+            alarm_on_any(self, watched + what, metric=metric, description=description, topic=self._topic)
         )
-        alarm.add_alarm_action(actions.SnsAction(self._topic))
-        self.alarms.append(alarm)

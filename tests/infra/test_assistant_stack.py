@@ -151,14 +151,15 @@ def test_the_alias_fingerprint_moves_with_the_guardrail_and_the_agent_settings()
     from infra.stacks.assistant_stack import INSTRUCTION
 
     base = load_config(cdk_context())
-    reference = fingerprint(base, INSTRUCTION, "guardrail-a")
-    assert fingerprint(base, INSTRUCTION, "guardrail-a") == reference
-    assert fingerprint(base, INSTRUCTION, "guardrail-b") != reference
+    instruction = INSTRUCTION.read_text(encoding="utf-8")
+    reference = fingerprint(base, instruction, "guardrail-a")
+    assert fingerprint(base, instruction, "guardrail-a") == reference
+    assert fingerprint(base, instruction, "guardrail-b") != reference
     assert fingerprint(
-        load_config(cdk_context(agent_idle_session_ttl_seconds=900)), INSTRUCTION, "guardrail-a"
+        load_config(cdk_context(agent_idle_session_ttl_seconds=900)), instruction, "guardrail-a"
     ) != (reference)
     assert fingerprint(
-        load_config(cdk_context(agent_model_id="amazon.nova-lite-v1:0")), INSTRUCTION, "guardrail-a"
+        load_config(cdk_context(agent_model_id="amazon.nova-lite-v1:0")), instruction, "guardrail-a"
     ) != (reference)
 
 
