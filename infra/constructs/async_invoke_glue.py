@@ -10,14 +10,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.config import AppConfig
-from infra.constructs.async_endpoint import INBOX_PREFIX
+from infra.constructs.async_endpoint import AsyncInferenceEndpoint
+from infra.constructs.log_group import LogSettings
 from infra.constructs.object_event_queue import queue_object_events
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.data_buckets import bucket_name
 
 FUNCTION_TIMEOUT = cdk.Duration.seconds(30)
 # At least six times the function timeout, as AWS asks of a queue that feeds Lambda.
@@ -28,29 +26,37 @@ METRICS_NAMESPACE = "GenAiPlatform/AsyncInvoke"
 
 
 class AsyncInvokeGlue(Construct):
+    """Sends each object created under `endpoint`'s inbox to it with InvokeEndpointAsync.
+
+    The queue and its dead-letter queue are encrypted with the endpoint's key. The function runs
+    in `vpc_subnets` of `vpc`, reaching SageMaker's runtime API through `interface_endpoints`;
+    it waits up to `invocation_timeout_seconds` per request (InvokeEndpointAsync's
+    InvocationTimeoutSeconds, 1-3600).
+    """
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        endpoint_name: str,
-        endpoint_arn: str,
-        models_key: kms.IKey,
-        logs_key: kms.IKey,
+        endpoint: AsyncInferenceEndpoint,
+        invocation_timeout_seconds: int,
+        log_settings: LogSettings,
         vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
+        vpc_subnets: ec2.SubnetSelection,
+        interface_endpoints: ec2.IPeer,
+        reserve_concurrency: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        inference_bucket = bucket_name(config, "inference")
+        key = endpoint.encryption_key
         events = queue_object_events(
             self,
             rule_id="InboxObjects",
             description="Objects created under the async inference inbox",
-            bucket_name=inference_bucket,
-            prefix=INBOX_PREFIX,
+            bucket_name=endpoint.bucket.bucket_name,
+            prefix=endpoint.inbox_prefix,
             detail_types=["Object Created"],
-            key=models_key,
+            key=key,
             key_name="models key",
             key_statement_sid="AllowEventBridgeToEncryptInboxEventsForTheQueue",
             visibility_timeout=VISIBILITY_TIMEOUT,
@@ -61,29 +67,32 @@ class AsyncInvokeGlue(Construct):
         self.function = PythonFunctionInVpc(
             self,
             "Function",
-            config=config,
+            reserve_concurrency=reserve_concurrency,
+            interface_endpoints=interface_endpoints,
             package="async_invoke",
             description="Sends objects put into the async inbox to the asynchronous endpoint",
             timeout=FUNCTION_TIMEOUT,
             max_concurrency=MAX_CONCURRENCY,
             vpc=vpc,
-            subnets=subnets,
-            logs_key=logs_key,
+            vpc_subnets=vpc_subnets,
+            log_settings=log_settings,
             environment={
-                "ENDPOINT_NAME": endpoint_name,
-                "INFERENCE_BUCKET": inference_bucket,
-                "INBOX_PREFIX": INBOX_PREFIX,
-                "INVOCATION_TIMEOUT_SECONDS": str(config.async_invocation_timeout_seconds),
+                "ENDPOINT_NAME": endpoint.endpoint_name,
+                "INFERENCE_BUCKET": endpoint.bucket.bucket_name,
+                "INBOX_PREFIX": endpoint.inbox_prefix,
+                "INVOCATION_TIMEOUT_SECONDS": str(invocation_timeout_seconds),
                 "POWERTOOLS_SERVICE_NAME": "async-invoke",
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             statements=[
+                # The request object SageMaker reads with the endpoint's own role: the function
+                # needs no S3 or KMS permission, only the call.
                 iam.PolicyStatement(
                     sid="InvokeAsyncEndpoint",
                     actions=["sagemaker:InvokeEndpointAsync"],
-                    resources=[endpoint_arn],
+                    resources=[endpoint.endpoint_arn],
                 ),
-                *events.consumer_statements(models_key),
+                *events.consumer_statements(key),
             ],
         )
         events.feed(self.function.function, batch_size=10, max_concurrency=MAX_CONCURRENCY)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from infra.config import AppConfig
-from infra.constructs.log_group import EncryptedLogGroup
-from infra.data_buckets import bucket_arn
-from infra.naming import PROJECT
+from infra.constructs.encryption import add_where_owned
+from infra.constructs.log_group import EncryptedLogGroup, LogSettings
 from infra.policy import acknowledge_cross_stack_reference
 
 TRAIL_PREFIX = "cloudtrail"
-# The data buckets whose object reads and writes are data events (the access-log bucket, where
-# the trail itself writes, is left out: logging those writes would log the trail's own delivery).
-DATA_BUCKETS = ("documents", "model-artifacts", "inference")
 # CloudTrail's resource types for the Bedrock and AgentCore data events of this platform (AWS
 # CloudTrail User Guide, "Logging data events"): retrieving from a knowledge base, applying a
 # guardrail; invoking the harness (AgentCore records harness calls under its runtime: "All harness
@@ -34,12 +31,22 @@ BEDROCK_DATA_EVENT_TYPES = (
 
 
 class AuditTrail(Construct):
-    """Multi-region management events (and, with `trail_data_events`, data events of the project's
-    buckets and Bedrock resources), encrypted with the logs key, file integrity validation on,
-    delivered to the log bucket under `cloudtrail/` and to an encrypted log group.
+    """A multi-region trail named `trail_name`: management events, and with `data_events` (on by
+    default; billed per event) the object reads and writes of `data_event_buckets` and the Bedrock
+    and AgentCore calls of BEDROCK_DATA_EVENT_TYPES. Encrypted with `log_settings.encryption_key`,
+    file integrity validation on, delivered to `log_bucket` under `cloudtrail/` and to an encrypted
+    log group kept as `log_settings` says.
 
-    The trail has a fixed name, so the log bucket's and key's policies in the data stack can name
-    it by ARN (aws:SourceArn) without a cross-stack reference back to this stack.
+    Leave the bucket the trail writes to out of `data_event_buckets`: logging those writes would log
+    the trail's own delivery. CloudTrail writes to the bucket and encrypts with the key as its service
+    principal, so `log_bucket`'s policy must hold `AuditTrail.bucket_statements(log_bucket, trail_name)`
+    and the key's `AuditTrail.key_statements(key, trail_name)`; CloudTrail checks both when it creates
+    the trail. The trail has a fixed name, so they name it by ARN (aws:SourceArn) before it exists,
+    without a reference to this stack. The construct adds them to a bucket or key its own stack
+    creates; one of another stack, or an imported one, is its owner's to open (the platform's data
+    stack holds them).
+
+    Attributes: `trail_name`, `trail_arn`, `log_group`.
     """
 
     def __init__(
@@ -47,73 +54,22 @@ class AuditTrail(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        logs_key: kms.Key,
-        log_bucket: s3.Bucket,
+        trail_name: str,
+        log_settings: LogSettings,
+        log_bucket: s3.IBucket,
+        data_events: bool = True,
+        data_event_buckets: Sequence[s3.IBucket] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.trail_name = f"{PROJECT}-{config.profile}-audit"
-        self.trail_arn = (
-            f"arn:{stack.partition}:cloudtrail:{stack.region}:{stack.account}:trail/{self.trail_name}"
-        )
-        this_trail = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
-
-        # Delivery to S3, as the CloudTrail User Guide's bucket policy for trails has it.
-        log_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudTrailAclCheck",
-                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                actions=["s3:GetBucketAcl"],
-                resources=[log_bucket.bucket_arn],
-                conditions=this_trail,
-            )
-        )
-        log_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudTrailWrite",
-                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[log_bucket.arn_for_objects(f"{TRAIL_PREFIX}/AWSLogs/{stack.account}/*")],
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceArn": self.trail_arn,
-                        "s3:x-amz-acl": "bucket-owner-full-control",
-                    }
-                },
-            )
-        )
-        # Log files are encrypted with the logs key; CloudTrail names the trail in the encryption
-        # context, so the key admits this account's trails only, and this trail as the caller. The
-        # statements are the CloudTrail User Guide's ("Configure AWS KMS key policies for CloudTrail").
-        logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisTrailToEncryptLogFiles",
-                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                actions=["kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={
-                    **this_trail,
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:cloudtrail:arn": (
-                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
-                        )
-                    },
-                },
-            )
-        )
-        logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisTrailToDescribeTheKey",
-                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                actions=["kms:DescribeKey"],
-                resources=["*"],
-                conditions=this_trail,
-            )
-        )
+        self.trail_name = trail_name
+        self.trail_arn = self.arn_for(self, trail_name)
+        key = log_settings.encryption_key
+        add_where_owned(self, key, self.key_statements(key, trail_name))
+        bucket_policy_here = add_where_owned(self, log_bucket, self.bucket_statements(log_bucket, trail_name))
 
         # Delivery to CloudWatch Logs, for metric filters and alarms on security events.
-        self.log_group = EncryptedLogGroup(self, "Logs", config=config, key=logs_key).log_group
+        self.log_group: logs.ILogGroup = EncryptedLogGroup(self, "Logs", settings=log_settings).log_group
         delivery_role = iam.Role(
             self,
             "LogsDeliveryRole",
@@ -138,7 +94,9 @@ class AuditTrail(Construct):
             ],
         )
 
-        self.trail = cloudtrail.CfnTrail(
+        # The L1 trail: aws-cdk's Trail L2 has no advanced event selectors, which data events of
+        # chosen buckets and of Bedrock resource types need.
+        trail = cloudtrail.CfnTrail(
             self,
             "Trail",
             trail_name=self.trail_name,
@@ -146,25 +104,99 @@ class AuditTrail(Construct):
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
-            kms_key_id=logs_key.key_arn,
+            kms_key_id=key.key_arn,
             s3_bucket_name=log_bucket.bucket_name,
             s3_key_prefix=TRAIL_PREFIX,
             cloud_watch_logs_log_group_arn=self.log_group.log_group_arn,
             cloud_watch_logs_role_arn=delivery_role.role_arn,
-            advanced_event_selectors=event_selectors(config),
+            advanced_event_selectors=event_selectors(
+                data_events=data_events, data_event_bucket_arns=[b.bucket_arn for b in data_event_buckets]
+            ),
         )
         # CloudTrail checks bucket, key and role access when it creates the trail.
-        self.trail.node.add_dependency(delivery_policy)
-        acknowledge_cross_stack_reference(
-            self.trail,
-            "cloud_trail_encryption_enabled_check",
-            property_name="KMSKeyId (the shared logs key)",
-            source=cdk.Stack.of(logs_key),
-        )
+        trail.node.add_dependency(delivery_policy)
+        if bucket_policy_here and log_bucket.policy is not None:
+            trail.node.add_dependency(log_bucket.policy)
+        if cdk.Stack.of(key) is not stack:
+            acknowledge_cross_stack_reference(
+                trail,
+                "cloud_trail_encryption_enabled_check",
+                property_name="KMSKeyId (the shared logs key)",
+                source=cdk.Stack.of(key),
+            )
+
+    @staticmethod
+    def arn_for(scope: IConstruct, trail_name: str) -> str:
+        """The ARN of the trail named `trail_name` in the account and region of `scope`'s stack:
+        known before the trail exists, so policies can name it."""
+        stack = cdk.Stack.of(scope)
+        return f"arn:{stack.partition}:cloudtrail:{stack.region}:{stack.account}:trail/{trail_name}"
+
+    @staticmethod
+    def bucket_statements(bucket: s3.IBucket, trail_name: str) -> list[iam.PolicyStatement]:
+        """What the log bucket's policy must allow: the trail named `trail_name` (of the bucket's
+        account and region) checking the bucket's ACL and writing its log files under `cloudtrail/`,
+        as the CloudTrail User Guide's bucket policy for trails has it."""
+        account = cdk.Stack.of(bucket).account
+        this_trail = AuditTrail.arn_for(bucket, trail_name)
+        return [
+            iam.PolicyStatement(
+                sid="CloudTrailAclCheck",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["s3:GetBucketAcl"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"aws:SourceArn": this_trail}},
+            ),
+            iam.PolicyStatement(
+                sid="CloudTrailWrite",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{TRAIL_PREFIX}/AWSLogs/{account}/*")],
+                conditions={
+                    "StringEquals": {"aws:SourceArn": this_trail, "s3:x-amz-acl": "bucket-owner-full-control"}
+                },
+            ),
+        ]
+
+    @staticmethod
+    def key_statements(scope: IConstruct, trail_name: str) -> list[iam.PolicyStatement]:
+        """What the key that encrypts the log files must allow: the trail named `trail_name`
+        generating data keys and describing the key. CloudTrail names the trail in the encryption
+        context, so the key admits this account's trails only, and this trail as the caller (the
+        CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"). `scope` is the key,
+        or any construct of its stack: the statements name that stack's account and region."""
+        stack = cdk.Stack.of(scope)
+        this_trail = {"StringEquals": {"aws:SourceArn": AuditTrail.arn_for(scope, trail_name)}}
+        return [
+            iam.PolicyStatement(
+                sid="AllowThisTrailToEncryptLogFiles",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    **this_trail,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+                        )
+                    },
+                },
+            ),
+            iam.PolicyStatement(
+                sid="AllowThisTrailToDescribeTheKey",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["kms:DescribeKey"],
+                resources=["*"],
+                conditions=this_trail,
+            ),
+        ]
 
 
-def event_selectors(config: AppConfig) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
-    """Advanced event selectors replace basic ones, so management events need their own."""
+def event_selectors(
+    *, data_events: bool, data_event_bucket_arns: Sequence[str] = ()
+) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
+    """Advanced event selectors replace basic ones, so management events need their own. With
+    `data_events`, one selector for the objects of the buckets (if any) and one per Bedrock type."""
 
     def selector(name: str, *fields: tuple[str, dict]) -> cloudtrail.CfnTrail.AdvancedEventSelectorProperty:
         return cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
@@ -175,26 +207,25 @@ def event_selectors(config: AppConfig) -> list[cloudtrail.CfnTrail.AdvancedEvent
             ],
         )
 
-    data_events = ("eventCategory", {"equal_to": ["Data"]})
+    data = ("eventCategory", {"equal_to": ["Data"]})
     selectors = [selector("All management events", ("eventCategory", {"equal_to": ["Management"]}))]
-    if config.trail_data_events:
+    if not data_events:
+        return selectors
+    if data_event_bucket_arns:
         selectors.append(
             selector(
                 "Objects of the platform's data buckets",
-                data_events,
+                data,
                 ("resources.type", {"equal_to": ["AWS::S3::Object"]}),
-                (
-                    "resources.ARN",
-                    {"starts_with": [f"{bucket_arn(config, purpose)}/" for purpose in DATA_BUCKETS]},
-                ),
+                ("resources.ARN", {"starts_with": [f"{arn}/" for arn in data_event_bucket_arns]}),
             )
         )
-        selectors += [
-            selector(
-                f"{resource_type.removeprefix('AWS::')} data events",
-                data_events,
-                ("resources.type", {"equal_to": [resource_type]}),
-            )
-            for resource_type in BEDROCK_DATA_EVENT_TYPES
-        ]
+    selectors += [
+        selector(
+            f"{resource_type.removeprefix('AWS::')} data events",
+            data,
+            ("resources.type", {"equal_to": [resource_type]}),
+        )
+        for resource_type in BEDROCK_DATA_EVENT_TYPES
+    ]
     return selectors

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.config import AppConfig
+from infra.constructs.knowledge_base import KnowledgeBase
+from infra.constructs.log_group import LogSettings
 from infra.constructs.object_event_queue import queue_object_events
 from infra.constructs.vpc_function import PythonFunctionInVpc
 
@@ -36,66 +34,73 @@ METRICS_NAMESPACE = "GenAiPlatform/KnowledgeBaseIngestion"
 
 
 class DocumentIngestion(Construct):
+    """Keeps `knowledge_base` in sync with its documents: every object created or deleted under its
+    documents prefix is queued, and a function in `vpc_subnets` of `vpc` starts an ingestion job
+    unless a running one already covers the change (lambdas/kb_ingestion).
+
+    The function reaches the Bedrock agent API through the interface endpoints behind
+    `interface_endpoints`; SQS reaches it by the event source mapping, outside the VPC. With
+    `reserve_concurrency` it reserves `MAX_CONCURRENCY`; without, the event source mapping bounds it.
+
+    Attributes: `events` (the ObjectEventQueue), `queue`, `dead_letter_queue`, `rule`, `function`.
+    """
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        documents_bucket: s3.IBucket,
-        documents_key: kms.IKey,
-        logs_key: kms.IKey,
+        knowledge_base: KnowledgeBase,
         vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
-        knowledge_base_id: str,
-        knowledge_base_arn: str,
-        data_source_id: str,
+        vpc_subnets: ec2.SubnetSelection,
+        interface_endpoints: ec2.IPeer,
+        log_settings: LogSettings,
+        reserve_concurrency: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        events = queue_object_events(
+        documents_bucket = knowledge_base.documents_bucket
+        documents_prefix = knowledge_base.documents_prefix
+        self.events = queue_object_events(
             self,
             rule_id="DocumentChanges",
             description="Objects created or deleted under the knowledge base's documents prefix",
             bucket_name=documents_bucket.bucket_name,
-            prefix=config.documents_prefix,
+            prefix=documents_prefix,
             detail_types=["Object Created", "Object Deleted"],
-            key=documents_key,
+            key=knowledge_base.documents_key,
             key_name="documents key",
             key_statement_sid="AllowEventBridgeToEncryptDocumentEventsForTheQueue",
             visibility_timeout=VISIBILITY_TIMEOUT,
             max_receive_count=MAX_RECEIVE_COUNT,
         )
-        self.queue, self.dead_letter_queue, self.rule = events.queue, events.dead_letter_queue, events.rule
+        self.queue = self.events.queue
+        self.dead_letter_queue = self.events.dead_letter_queue
+        self.rule = self.events.rule
 
         self.function = PythonFunctionInVpc(
             self,
             "Function",
-            config=config,
+            reserve_concurrency=reserve_concurrency,
+            interface_endpoints=interface_endpoints,
             package="kb_ingestion",
             description="Starts knowledge-base ingestion for queued document changes",
             timeout=FUNCTION_TIMEOUT,
             max_concurrency=MAX_CONCURRENCY,
             vpc=vpc,
-            subnets=subnets,
-            logs_key=logs_key,
+            vpc_subnets=vpc_subnets,
+            log_settings=log_settings,
             environment={
-                "KNOWLEDGE_BASE_ID": knowledge_base_id,
-                "DATA_SOURCE_ID": data_source_id,
+                "KNOWLEDGE_BASE_ID": knowledge_base.knowledge_base_id,
+                "DATA_SOURCE_ID": knowledge_base.data_source_id,
                 "DOCUMENTS_BUCKET": documents_bucket.bucket_name,
-                "DOCUMENTS_PREFIX": config.documents_prefix,
+                "DOCUMENTS_PREFIX": documents_prefix,
                 "POWERTOOLS_SERVICE_NAME": "kb-ingestion",
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
-            statements=[
-                iam.PolicyStatement(
-                    sid="KnowledgeBaseIngestionJobs",
-                    actions=["bedrock:StartIngestionJob", "bedrock:ListIngestionJobs"],
-                    resources=[knowledge_base_arn],
-                ),
-                *events.consumer_statements(documents_key),
-            ],
+            statements=self.events.consumer_statements(),
         )
-        events.feed(
+        knowledge_base.grant_start_ingestion(self.function.policy)
+        self.events.feed(
             self.function.function,
             batch_size=BATCH_SIZE,
             batching_window=BATCHING_WINDOW,

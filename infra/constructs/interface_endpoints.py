@@ -17,11 +17,15 @@ from constructs import Construct
 
 
 class InterfaceEndpoints(Construct):
-    """Interface endpoints with private DNS in the workload subnets, behind one security group.
+    """Interface endpoints with private DNS in `vpc_subnets` of `vpc`, behind one security group.
 
-    The security group admits HTTPS from the VPC's CIDR only. The CIDR is passed as a literal
-    string rather than `vpc.vpc_cidr_block`: that attribute is a token until deploy time, and
-    cdk-nag's security-group rules cannot evaluate a token (they report "Rule threw an error").
+    The security group admits HTTPS from `vpc_cidr` only. The CIDR is passed as a literal string
+    rather than `vpc.vpc_cidr_block`: that attribute is a token until deploy time, and cdk-nag's
+    security-group rules cannot evaluate a token (they report "Rule threw an error"). The group
+    exists once the first endpoint does.
+
+    Attributes: `peer` (what a client's security group allows HTTPS egress to), `services` (the
+    short names of the endpoints required so far).
     """
 
     def __init__(
@@ -31,12 +35,12 @@ class InterfaceEndpoints(Construct):
         *,
         vpc: ec2.IVpc,
         vpc_cidr: str,
-        subnets: ec2.SubnetSelection,
+        vpc_subnets: ec2.SubnetSelection,
     ) -> None:
         super().__init__(scope, construct_id)
         self._vpc = vpc
         self._vpc_cidr = vpc_cidr
-        self._subnets = subnets
+        self._vpc_subnets = vpc_subnets
         self._security_group: ec2.SecurityGroup | None = None
         self._endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
 
@@ -49,12 +53,17 @@ class InterfaceEndpoints(Construct):
                     _construct_id(service.short_name),
                     vpc=self._vpc,
                     service=service,
-                    subnets=self._subnets,
+                    subnets=self._vpc_subnets,
                     private_dns_enabled=True,
                     security_groups=[self._endpoint_security_group()],
                     # `open` would add an ingress rule from the VPC CIDR token; ours is literal.
                     open=False,
                 )
+
+    @property
+    def peer(self) -> ec2.IPeer:
+        """What a client's security group allows HTTPS egress to, to reach these endpoints."""
+        return ec2.Peer.ipv4(self._vpc_cidr)
 
     @property
     def services(self) -> list[str]:

@@ -4,9 +4,22 @@ logs to, which a role of our own does not get from the CDK."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+
+class LambdaRole(NamedTuple):
+    """A Lambda execution role and the managed policy that holds all its permissions.
+
+    Add permissions to `policy` (`policy.add_statements`, or a construct's `grant_*(policy)`), never
+    to `role`: on the role they would land in an inline policy.
+    """
+
+    role: iam.Role
+    policy: iam.ManagedPolicy
 
 
 def lambda_role(
@@ -18,10 +31,13 @@ def lambda_role(
     policy_description: str,
     log_group: logs.ILogGroup,
     statements: list[iam.PolicyStatement],
-) -> tuple[iam.Role, iam.ManagedPolicy]:
+) -> LambdaRole:
     """A role Lambda assumes, and its managed policy: `statements`, then `WriteOwnLogs` on
-    `log_group`. Pass the role to the function `without_policy_updates()`, so that nothing else is
-    added to it inline."""
+    `log_group`, both created directly in `scope` as `role_id` and `policy_id`.
+
+    Pass the role to the function `without_policy_updates()`, so that nothing else is added to it
+    inline. The result unpacks as `role, policy = lambda_role(...)`.
+    """
     role = iam.Role(
         scope, role_id, description=role_description, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
     )
@@ -39,4 +55,4 @@ def lambda_role(
             ),
         ],
     )
-    return role, policy
+    return LambdaRole(role=role, policy=policy)

@@ -25,10 +25,18 @@ AWS_CUSTOM_RESOURCE_SINGLETON = "AWS679f53fac002430cb0da5b7982bd2287"
 
 
 class ManagedPrefixList(Construct):
-    """`prefix_list_id` and `peer` (for security group rules) of the AWS-managed prefix list `name`.
+    """The AWS-managed prefix list `name` (`com.amazonaws.us-east-1.s3`), for security group rules.
 
     The lookup runs in the CDK's AwsCustomResource handler with a role of its own that may describe
-    prefix lists and write its `log_group`, nothing else.
+    prefix lists and write `log_group`, nothing else; with `reserve_concurrency`, the handler has
+    one reserved concurrent execution.
+
+    At most one per stack, and no other AwsCustomResource in it: the CDK runs every
+    AwsCustomResource of a stack in one singleton function, which keeps the role it was created
+    with.
+
+    Attributes: `prefix_list_id` (a token, resolved at deploy time), `peer` (an ec2.IPeer for
+    `add_egress_rule`), `role` and `policy` (the lookup's).
     """
 
     def __init__(
@@ -38,10 +46,15 @@ class ManagedPrefixList(Construct):
         *,
         name: str,
         log_group: logs.ILogGroup,
-        reserve_concurrency: bool,
+        reserve_concurrency: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        if stack.node.try_find_child(AWS_CUSTOM_RESOURCE_SINGLETON) is not None:
+            raise ValueError(
+                f"{stack.stack_name} already has an AwsCustomResource: its singleton handler would run "
+                f"the lookup of {name} with another role"
+            )
         role, policy = lambda_role(
             self,
             role_id="LookupRole",
@@ -89,5 +102,7 @@ class ManagedPrefixList(Construct):
             "URL of an AWS-owned S3 bucket, which the VPC's S3 endpoint policy (this account's buckets "
             "only) would block; it only reads EC2's prefix lists, once per deploy.",
         )
-        self.prefix_list_id = lookup.get_response_field("PrefixLists.0.PrefixListId")
-        self.peer = ec2.Peer.prefix_list(self.prefix_list_id)
+        self.role: iam.Role = role
+        self.policy: iam.ManagedPolicy = policy
+        self.prefix_list_id: str = lookup.get_response_field("PrefixLists.0.PrefixListId")
+        self.peer: ec2.IPeer = ec2.Peer.prefix_list(self.prefix_list_id)

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from infra.config import AppConfig
+from infra.constructs.encryption import add_where_owned
 from infra.constructs.lambda_role import lambda_role
-from infra.constructs.log_group import EncryptedLogGroup
+from infra.constructs.log_group import EncryptedLogGroup, LogSettings
 from infra.constructs.vpc_function import ARCHITECTURE, LAMBDAS, RUNTIME, asset_excludes, powertools_layer
 from infra.policy import accept_cdk_singleton_function, acknowledge
 
@@ -30,25 +29,30 @@ LARGE_PAYLOAD_PREFIX = "bedrock-invocations"
 
 
 class ModelInvocationLogging(Construct):
-    """Invocation logs go to a KMS-encrypted log group; payloads too large for CloudWatch Logs
-    (over 100 KB, and images) go to `large_payload_bucket` under `bedrock-invocations/`."""
+    """Invocation logs go to a KMS-encrypted log group (kept per `log_settings`, as are the
+    handlers' logs); payloads too large for CloudWatch Logs (over 100 KB, and images) go to
+    `large_payload_bucket` under `bedrock-invocations/`. With `reserve_concurrency` the deploy-time
+    handlers reserve one concurrent execution each.
+
+    Bedrock writes those payloads as its service principal, so the bucket's policy must hold
+    `ModelInvocationLogging.bucket_statement(large_payload_bucket)`. The construct adds it when the
+    bucket is one its own stack creates; a bucket of another stack, or an imported one, is its
+    owner's to open (the platform's data stack holds it for the access-log bucket).
+
+    Attributes: `log_group` (the invocation logs), `resource` (the custom resource).
+    """
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        logs_key: kms.IKey,
+        log_settings: LogSettings,
         large_payload_bucket: s3.IBucket,
+        reserve_concurrency: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        bedrock_in_this_account = {
-            "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
-        }
-        self.log_group = EncryptedLogGroup(self, "Logs", config=config, key=logs_key).log_group
+        self.log_group = EncryptedLogGroup(self, "Logs", settings=log_settings).log_group
 
         # The role Bedrock assumes to write into the log group (Amazon Bedrock User Guide,
         # "Monitor model invocation using CloudWatch Logs and Amazon S3").
@@ -56,7 +60,9 @@ class ModelInvocationLogging(Construct):
             self,
             "DeliveryRole",
             description="Bedrock writes model invocation logs",
-            assumed_by=iam.ServicePrincipal("bedrock.amazonaws.com", conditions=bedrock_in_this_account),
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com", conditions=_bedrock_of_the_account(self)
+            ),
         )
         delivery_policy = iam.ManagedPolicy(
             self,
@@ -70,19 +76,8 @@ class ModelInvocationLogging(Construct):
                 )
             ],
         )
-        # Large payloads: Bedrock writes them itself, as its service principal.
-        large_payload_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="BedrockModelInvocationLogsOfThisAccount",
-                principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[
-                    large_payload_bucket.arn_for_objects(
-                        f"{LARGE_PAYLOAD_PREFIX}/AWSLogs/{stack.account}/BedrockModelInvocationLogs/*"
-                    )
-                ],
-                conditions=bedrock_in_this_account,
-            )
+        bucket_policy_here = add_where_owned(
+            self, large_payload_bucket, [self.bucket_statement(large_payload_bucket)]
         )
 
         logging_config = {
@@ -100,22 +95,45 @@ class ModelInvocationLogging(Construct):
             # copy the knowledge base's documents into the logs.
             "embeddingDataDeliveryEnabled": False,
         }
-        handler = self._handler(config, logs_key, delivery_role)
+        handler = self._handler(log_settings, delivery_role, reserve_concurrency)
         self.resource = cdk.CustomResource(
             self,
             "Configuration",
             resource_type="Custom::BedrockModelInvocationLogging",
-            service_token=self._provider(config, logs_key, handler).service_token,
+            service_token=self._provider(log_settings, handler, reserve_concurrency).service_token,
             properties={"LoggingConfig": logging_config},
         )
         # Bedrock checks the delivery role's permissions when the setting is put: the role's policy
-        # must exist first (and the handler retries while IAM propagates it).
+        # must exist first (and the handler retries while IAM propagates it). A bucket policy of this
+        # stack comes first too, so that no large payload is logged before Bedrock may write it.
         self.resource.node.add_dependency(delivery_policy)
+        if bucket_policy_here and large_payload_bucket.policy is not None:
+            self.resource.node.add_dependency(large_payload_bucket.policy)
 
-    def _handler(self, config: AppConfig, logs_key: kms.IKey, delivery_role: iam.IRole) -> lambda_.Function:
+    @staticmethod
+    def bucket_statement(bucket: s3.IBucket) -> iam.PolicyStatement:
+        """What the large-payload bucket's policy must allow: Bedrock of the bucket's account and
+        region writing invocation payloads under `bedrock-invocations/` (Amazon Bedrock User Guide,
+        "Monitor model invocation using CloudWatch Logs and Amazon S3")."""
+        account = cdk.Stack.of(bucket).account
+        return iam.PolicyStatement(
+            sid="BedrockModelInvocationLogsOfThisAccount",
+            principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[
+                bucket.arn_for_objects(
+                    f"{LARGE_PAYLOAD_PREFIX}/AWSLogs/{account}/BedrockModelInvocationLogs/*"
+                )
+            ],
+            conditions=_bedrock_of_the_account(bucket),
+        )
+
+    def _handler(
+        self, log_settings: LogSettings, delivery_role: iam.IRole, reserve_concurrency: bool
+    ) -> lambda_.Function:
         """lambdas/invocation_logging: reads, sets and deletes the setting, only where it is its own."""
         stack = cdk.Stack.of(self)
-        log_group = EncryptedLogGroup(self, "ConfigurationLogs", config=config, key=logs_key).log_group
+        log_group = EncryptedLogGroup(self, "ConfigurationLogs", settings=log_settings).log_group
         role, policy = lambda_role(
             self,
             role_id="ConfigurationRole",
@@ -166,7 +184,7 @@ class ModelInvocationLogging(Construct):
         accept_cdk_singleton_function(
             handler,
             policy=policy,
-            reserve_concurrency=config.reserve_lambda_concurrency,
+            reserve_concurrency=reserve_concurrency,
             invoked_by="The Provider framework's function invokes it synchronously and reports its answer, "
             "or its error, to CloudFormation.",
             network_reason="It runs only while CloudFormation creates, updates or deletes the logging "
@@ -175,9 +193,11 @@ class ModelInvocationLogging(Construct):
         )
         return handler
 
-    def _provider(self, config: AppConfig, logs_key: kms.IKey, handler: lambda_.IFunction) -> cr.Provider:
+    def _provider(
+        self, log_settings: LogSettings, handler: lambda_.IFunction, reserve_concurrency: bool
+    ) -> cr.Provider:
         """The CDK's Provider framework: it invokes the handler and answers CloudFormation for it."""
-        log_group = EncryptedLogGroup(self, "ProviderLogs", config=config, key=logs_key).log_group
+        log_group = EncryptedLogGroup(self, "ProviderLogs", settings=log_settings).log_group
         role, policy = lambda_role(
             self,
             role_id="ProviderRole",
@@ -207,9 +227,18 @@ class ModelInvocationLogging(Construct):
         accept_cdk_singleton_function(
             framework,
             policy=policy,
-            reserve_concurrency=config.reserve_lambda_concurrency,
+            reserve_concurrency=reserve_concurrency,
             network_reason="The CDK's custom-resource framework answers CloudFormation through a presigned "
             "URL of an AWS-owned S3 bucket, which the VPC's S3 endpoint policy (this account's buckets "
             "only) would block; it only invokes the logging handler, during deploys.",
         )
         return provider
+
+
+def _bedrock_of_the_account(scope: IConstruct) -> dict[str, dict[str, str]]:
+    """Bedrock acting for the account and region of `scope`'s stack: the confused-deputy conditions."""
+    stack = cdk.Stack.of(scope)
+    return {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
+    }

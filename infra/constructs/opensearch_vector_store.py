@@ -9,6 +9,7 @@ where hybrid search is worth that; S3 Vectors is the default.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
@@ -17,9 +18,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_opensearchserverless as aoss
 from constructs import Construct
 
-from infra.config import AppConfig
-from infra.naming import PROJECT
-
+# Collection names are 3-32 characters; the policy names add "-data", and must stay within 32 too.
+MAX_COLLECTION_NAME_LENGTH = 32 - len("-data")
 # The field names Bedrock's own OpenSearch Serverless setup uses; the knowledge base maps to them.
 INDEX_NAME = "bedrock-knowledge-base-default-index"
 VECTOR_FIELD = "bedrock-knowledge-base-default-vector"
@@ -28,14 +28,19 @@ METADATA_FIELD = "AMAZON_BEDROCK_METADATA"
 
 
 class OpenSearchServerlessVectorStore(Construct):
-    """A vector-search collection, its three policies, and the index the knowledge base writes.
+    """A vector-search collection, its three policies, and the index the knowledge base writes: a
+    `VectorStore` for `KnowledgeBase`.
 
     - Encryption policy: the documents key, as for every other copy of the documents' content.
     - Network policy: the collection endpoint accepts requests from outside a VPC, because
       CloudFormation creates the index (AWS::OpenSearchServerless::Index) through that endpoint.
       Every request still needs SigV4 credentials of a principal in the data access policy.
-    - Data access policy: the knowledge base role (reads and writes documents of the index) and the
-      CDK's CloudFormation execution role (creates the index), nobody else.
+    - Data access policy: the knowledge base role (reads and writes documents of the index; named
+      by `grant_knowledge_base`) and the CDK's CloudFormation execution role (creates the index),
+      nobody else.
+
+    `standby_replicas` keeps a replica in another Availability Zone, for availability, at twice
+    the idle cost. Attributes: `collection` and `index` (the L1 resources), `collection_arn`.
     """
 
     def __init__(
@@ -43,16 +48,23 @@ class OpenSearchServerlessVectorStore(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
+        collection_name: str,
         dimensions: int,
         key: kms.IKey,
-        reader_writer: iam.IRole,
+        standby_replicas: bool,
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        if (
+            not 3 <= len(collection_name) <= MAX_COLLECTION_NAME_LENGTH
+            or collection_name != collection_name.lower()
+        ):
+            raise ValueError(
+                f"collection_name {collection_name!r}: 3 to {MAX_COLLECTION_NAME_LENGTH} lowercase characters"
+            )
         stack = cdk.Stack.of(self)
-        # 3-32 lowercase characters; profile names are at most 8.
-        name = f"{PROJECT.lower()}-{config.profile}"
+        name = collection_name
+        self._readers_writers: list[iam.IRole] = []
         collection_rule = {"ResourceType": "collection", "Resource": [f"collection/{name}"]}
 
         encryption = aoss.CfnSecurityPolicy(
@@ -78,52 +90,19 @@ class OpenSearchServerlessVectorStore(Construct):
             name=name,
             type="VECTORSEARCH",
             description="Vectors of the knowledge base's documents",
-            # Standby replicas in another AZ double the idle cost; prod keeps them for availability.
-            standby_replicas="ENABLED" if config.is_production else "DISABLED",
+            standby_replicas="ENABLED" if standby_replicas else "DISABLED",
         )
-        self.collection.add_dependency(encryption)
-        self.collection.add_dependency(network)
+        self.collection.add_resource_dependency(encryption)
+        self.collection.add_resource_dependency(network)
         self.collection.apply_removal_policy(removal_policy)
 
-        deployer = (
+        # The CDK's CloudFormation execution role, which creates the index.
+        self._deployer = (
             f"arn:{stack.partition}:iam::{stack.account}:role/"
             f"cdk-{cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER}-cfn-exec-role-{stack.account}-{stack.region}"
         )
-        access = aoss.CfnAccessPolicy(
-            self,
-            "DataAccessPolicy",
-            name=f"{name}-data",
-            type="data",
-            policy=cdk.Fn.sub(
-                json.dumps(
-                    [
-                        {
-                            "Rules": [
-                                {
-                                    **collection_rule,
-                                    "Permission": [
-                                        "aoss:DescribeCollectionItems",
-                                        "aoss:CreateCollectionItems",
-                                    ],
-                                },
-                                {
-                                    "ResourceType": "index",
-                                    "Resource": [f"index/{name}/*"],
-                                    "Permission": [
-                                        "aoss:CreateIndex",
-                                        "aoss:DescribeIndex",
-                                        "aoss:UpdateIndex",
-                                        "aoss:ReadDocument",
-                                        "aoss:WriteDocument",
-                                    ],
-                                },
-                            ],
-                            "Principal": ["${ReaderWriter}", "${Deployer}"],
-                        }
-                    ]
-                ),
-                {"ReaderWriter": reader_writer.role_arn, "Deployer": deployer},
-            ),
+        self._access = aoss.CfnAccessPolicy(
+            self, "DataAccessPolicy", name=f"{name}-data", type="data", policy=self._data_access_policy()
         )
         self.index = aoss.CfnIndex(
             self,
@@ -144,13 +123,44 @@ class OpenSearchServerlessVectorStore(Construct):
                 }
             ),
         )
-        self.index.add_dependency(access)
+        self.index.add_resource_dependency(self._access)
+
+    def _data_access_policy(self) -> str:
+        """The collection's and its indexes' data permissions, for the roles granted so far and the
+        deployer (who creates the index)."""
+        name = self.collection.name
+        principals = {f"ReaderWriter{n or ''}": r.role_arn for n, r in enumerate(self._readers_writers)}
+        principals["Deployer"] = self._deployer
+        rules = [
+            {
+                "ResourceType": "collection",
+                "Resource": [f"collection/{name}"],
+                "Permission": ["aoss:DescribeCollectionItems", "aoss:CreateCollectionItems"],
+            },
+            {
+                "ResourceType": "index",
+                "Resource": [f"index/{name}/*"],
+                "Permission": [
+                    "aoss:CreateIndex",
+                    "aoss:DescribeIndex",
+                    "aoss:UpdateIndex",
+                    "aoss:ReadDocument",
+                    "aoss:WriteDocument",
+                ],
+            },
+        ]
+        principal_variables = [f"${{{variable}}}" for variable in principals]
+        return cdk.Fn.sub(json.dumps([{"Rules": rules, "Principal": principal_variables}]), principals)
+
+    @property
+    def collection_arn(self) -> str:
+        return self.collection.attr_arn
 
     def storage_configuration(self) -> bedrock.CfnKnowledgeBase.StorageConfigurationProperty:
         return bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
             type="OPENSEARCH_SERVERLESS",
             opensearch_serverless_configuration=bedrock.CfnKnowledgeBase.OpenSearchServerlessConfigurationProperty(
-                collection_arn=self.collection.attr_arn,
+                collection_arn=self.collection_arn,
                 vector_index_name=INDEX_NAME,
                 field_mapping=bedrock.CfnKnowledgeBase.OpenSearchServerlessFieldMappingProperty(
                     vector_field=VECTOR_FIELD, text_field=TEXT_FIELD, metadata_field=METADATA_FIELD
@@ -158,12 +168,20 @@ class OpenSearchServerlessVectorStore(Construct):
             ),
         )
 
-    def read_write_statements(self) -> list[iam.PolicyStatement]:
-        """IAM's half of access to the collection (the data access policy is the other half)."""
-        return [
+    def storage_dependencies(self) -> Sequence[cdk.CfnResource]:
+        # The knowledge base names the index only by name: CloudFormation must be told to wait.
+        return [self.index]
+
+    def grant_knowledge_base(self, role: iam.IRole, policy: iam.ManagedPolicy) -> None:
+        """IAM's half of access to the collection goes to `policy`; the data access policy, the
+        other half, names `role`. No KMS statement: OpenSearch Serverless uses the key through
+        grants of its own, not with the caller's permissions."""
+        self._readers_writers.append(role)
+        self._access.policy = self._data_access_policy()
+        policy.add_statements(
             iam.PolicyStatement(
                 sid="VectorCollectionAccess",
                 actions=["aoss:APIAccessAll"],
-                resources=[self.collection.attr_arn],
+                resources=[self.collection_arn],
             )
-        ]
+        )

@@ -2,17 +2,15 @@
 a gateway, session memory, and one stable endpoint to call it through.
 
 The harness replaces a Bedrock agent (Agents "Classic" is closed to new customers since
-2026-07-30). A caller may override the model, prompt, tools and limits per InvokeHarness call, so
-the limits that matter are enforced where no caller reaches: the harness role may invoke only the
-configured model through its inference profile, and only with the guardrail (IAM condition
-bedrock:GuardrailIdentifier, Allow plus Deny), and may call only its gateway.
+2026-07-30). Its role's permissions, which hold every caller to the model, the guardrail and the
+gateway, are in harness_permissions.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -20,11 +18,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.constructs.tools_gateway import agentcore_metric
-from infra.policy import acknowledge, nag_arn
+from infra.constructs.guardrail import PinnedGuardrail
+from infra.constructs.harness_permissions import acknowledge_wildcards, harness_role, harness_statements
+from infra.constructs.observability import ROW_HEIGHT, AlarmRule, DashboardRow
+from infra.constructs.tools_gateway import DASHBOARD_SECTION, ToolsGateway, agentcore_metric
 
 ENDPOINT_NAME = "live"
-MODEL_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,6 @@ class HarnessModel:
 
     model_id: str
     profile_id: str
-
-
-@dataclass(frozen=True)
-class PinnedGuardrail:
-    guardrail_id: str
-    guardrail_arn: str
-    version: str
-    key_arn: str
 
 
 @dataclass(frozen=True)
@@ -54,15 +45,21 @@ class OperationsHarness(Construct):
     """The harness `harness_name`, its role, its memory, and the endpoint `live` pinned to its
     current version (a configuration change moves the endpoint in the same deploy).
 
-    - `gateway_arn`, `gateway_tool_name`: the one MCP server of tools the harness may use; the
-      built-in shell and file tools stay off (`allowedTools` names only the gateway's tools).
-    - `network`: the VPC subnets and security group to run in (VPC network mode), or None for
-      AgentCore's own network (PUBLIC).
+    - `model`, `guardrail`: every model call goes through the inference profile with the pinned
+      guardrail, and the role allows no other (harness_permissions.py).
+    - `gateway`, `gateway_tool_name`: the one MCP server of tools the harness may use; the
+      built-in shell and file tools stay off (`allowedTools` names only the gateway's tools). The
+      harness is created after the gateway's target: AgentCore checks both when it creates it.
+    - `vpc`, `vpc_subnets`, `security_groups`: run in the VPC (network mode VPC), in subnets where
+      AgentCore runs; without `vpc`, in AgentCore's own network (PUBLIC).
     - `memory_key`, `session_expiry_days`, `long_term_memory`: short-term session memory,
       encrypted; long-term strategies bill per stored record and are off unless asked for.
 
-    Attributes: harness, endpoint, memory, role, harness_arn, endpoint_arn, runtime_arn.
-    `grant_invoke(grantee)` gives what InvokeHarness needs; `invoke_policy()` a managed policy of it.
+    Attributes: harness_name, harness_arn, harness_id, endpoint_name, endpoint_arn, runtime_arn,
+    memory_arn, network_mode, role, policy. `grant_invoke(policy)` gives what InvokeHarness needs;
+    `metric(name)` is one of its AgentCore metrics. Observable: alarms on system errors and
+    throttles; a dashboard row of invocations, errors and throttles, and the latency of the harness
+    and its gateway.
     """
 
     def __init__(
@@ -74,52 +71,47 @@ class OperationsHarness(Construct):
         model: HarnessModel,
         system_prompt: str,
         guardrail: PinnedGuardrail,
-        gateway_arn: str,
+        gateway: ToolsGateway,
         gateway_tool_name: str,
         limits: HarnessLimits,
         memory_key: kms.IKey,
         session_expiry_days: int,
-        long_term_memory: bool,
-        network: tuple[list[ec2.ISubnet], ec2.ISecurityGroup] | None,
+        long_term_memory: bool = False,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
+        if vpc is None and (vpc_subnets is not None or security_groups):
+            raise ValueError("vpc_subnets and security_groups need a vpc (without one the harness is PUBLIC)")
+        if vpc is not None and not security_groups:
+            raise ValueError("a harness in a VPC needs security_groups that let it reach its model and tools")
         self.harness_name = harness_name
-        self.memory = self._memory(harness_name, memory_key, session_expiry_days, long_term_memory)
-        self.role = self._role()
+        self.network_mode = "PUBLIC" if vpc is None else "VPC"
+        self._gateway = gateway
+        memory = self._memory(harness_name, memory_key, session_expiry_days, long_term_memory)
+        self.memory_arn = memory.attr_memory_arn
+        self.role = harness_role(self, "Role", description="AgentCore harness: the operations assistant")
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
             description=f"AgentCore harness {harness_name}: its model, guardrail, gateway and memory",
             roles=[self.role],
-            statements=self._statements(model, guardrail, gateway_arn, memory_key, network is not None),
+            statements=harness_statements(
+                self,
+                harness_name=harness_name,
+                model_id=model.model_id,
+                profile_id=model.profile_id,
+                guardrail=guardrail,
+                gateway_arn=gateway.gateway_arn,
+                memory_arn=self.memory_arn,
+                memory_key=memory_key,
+                in_vpc=vpc is not None,
+            ),
         )
-        self._acknowledge_wildcards()
+        acknowledge_wildcards(self.policy)
 
-        environment = None
-        if network is not None:
-            subnets, security_group = network
-            environment = agentcore.CfnHarness.HarnessEnvironmentProviderProperty(
-                agent_core_runtime_environment=agentcore.CfnHarness.HarnessAgentCoreRuntimeEnvironmentProperty(
-                    network_configuration=agentcore.CfnHarness.NetworkConfigurationProperty(
-                        network_mode="VPC",
-                        network_mode_config=agentcore.CfnHarness.VpcConfigProperty(
-                            subnets=[s.subnet_id for s in subnets],
-                            security_groups=[security_group.security_group_id],
-                        ),
-                    )
-                )
-            )
-        else:
-            environment = agentcore.CfnHarness.HarnessEnvironmentProviderProperty(
-                agent_core_runtime_environment=agentcore.CfnHarness.HarnessAgentCoreRuntimeEnvironmentProperty(
-                    network_configuration=agentcore.CfnHarness.NetworkConfigurationProperty(
-                        network_mode="PUBLIC"
-                    )
-                )
-            )
-
-        self.harness = agentcore.CfnHarness(
+        harness = agentcore.CfnHarness(
             self,
             "Harness",
             harness_name=harness_name,
@@ -129,7 +121,7 @@ class OperationsHarness(Construct):
                     model_id=model.profile_id,
                     # The guardrail rides along to Converse (AgentCore Developer Guide, harness
                     # models: "add a guardrailConfig object to bedrockModelConfig.additionalParams";
-                    # converse_stream only). IAM enforces it too, see _statements.
+                    # converse_stream only). IAM enforces it too (harness_permissions.py).
                     api_format="converse_stream",
                     additional_params={
                         "guardrailConfig": {
@@ -147,7 +139,7 @@ class OperationsHarness(Construct):
                     name=gateway_tool_name,
                     config=agentcore.CfnHarness.HarnessToolConfigurationProperty(
                         agent_core_gateway=agentcore.CfnHarness.HarnessAgentCoreGatewayConfigProperty(
-                            gateway_arn=gateway_arn,
+                            gateway_arn=gateway.gateway_arn,
                             outbound_auth=agentcore.CfnHarness.HarnessGatewayOutboundAuthProperty(aws_iam={}),
                         )
                     ),
@@ -158,30 +150,53 @@ class OperationsHarness(Construct):
             allowed_tools=[f"@{gateway_tool_name}/*"],
             memory=agentcore.CfnHarness.HarnessMemoryConfigurationProperty(
                 agent_core_memory_configuration=agentcore.CfnHarness.HarnessAgentCoreMemoryConfigurationProperty(
-                    arn=self.memory.attr_memory_arn
+                    arn=self.memory_arn
                 )
             ),
-            environment=environment,
+            environment=self._environment(vpc, vpc_subnets, security_groups),
             max_iterations=limits.max_iterations,
             max_tokens=limits.max_tokens,
             timeout_seconds=limits.timeout_seconds,
         )
-        # AgentCore checks the role when it creates the harness.
-        self.harness.node.add_dependency(self.policy)
+        # AgentCore checks the role, and the gateway with its target, when it creates the harness.
+        harness.node.add_dependency(self.policy, gateway.tools_established)
 
-        self.endpoint = agentcore.CfnHarnessEndpoint(
+        endpoint = agentcore.CfnHarnessEndpoint(
             self,
             "LiveEndpoint",
             endpoint_name=ENDPOINT_NAME,
-            harness_id=self.harness.attr_harness_id,
+            harness_id=harness.attr_harness_id,
             # The harness's version changes on every update, and the endpoint follows it here.
-            target_version=self.harness.attr_version,
+            target_version=harness.attr_version,
             description="The operations assistant as deployed",
         )
-        self.harness_arn = self.harness.attr_arn
-        self.endpoint_arn = self.endpoint.attr_arn
-        self.runtime_arn = self.harness.attr_environment_agent_core_runtime_environment_agent_runtime_arn
-        self._stack = stack
+        self.harness_arn = harness.attr_arn
+        self.harness_id = harness.attr_harness_id
+        self.endpoint_name = ENDPOINT_NAME
+        self.endpoint_arn = endpoint.attr_arn
+        self.runtime_arn = harness.attr_environment_agent_core_runtime_environment_agent_runtime_arn
+
+    def _environment(
+        self,
+        vpc: ec2.IVpc | None,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+    ) -> agentcore.CfnHarness.HarnessEnvironmentProviderProperty:
+        if vpc is None:
+            network = agentcore.CfnHarness.NetworkConfigurationProperty(network_mode="PUBLIC")
+        else:
+            network = agentcore.CfnHarness.NetworkConfigurationProperty(
+                network_mode="VPC",
+                network_mode_config=agentcore.CfnHarness.VpcConfigProperty(
+                    subnets=_selected(vpc, vpc_subnets or ec2.SubnetSelection()).subnet_ids,
+                    security_groups=[group.security_group_id for group in security_groups or ()],
+                ),
+            )
+        return agentcore.CfnHarness.HarnessEnvironmentProviderProperty(
+            agent_core_runtime_environment=agentcore.CfnHarness.HarnessAgentCoreRuntimeEnvironmentProperty(
+                network_configuration=network
+            )
+        )
 
     def _memory(
         self, harness_name: str, key: kms.IKey, expiry_days: int, long_term: bool
@@ -208,187 +223,6 @@ class OperationsHarness(Construct):
             memory_strategies=strategies,
         )
 
-    def _role(self) -> iam.Role:
-        stack = cdk.Stack.of(self)
-        here = f"{stack.region}:{stack.account}"
-        # AgentCore Developer Guide, "IAM Permissions for AgentCore Runtime" (the harness runs on it):
-        # trusted by AgentCore acting for this account's resources in this region only.
-        return iam.Role(
-            self,
-            "Role",
-            description="AgentCore harness: the operations assistant",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock-agentcore.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock-agentcore:{here}:*"},
-                },
-            ),
-        )
-
-    def _statements(
-        self,
-        model: HarnessModel,
-        guardrail: PinnedGuardrail,
-        gateway_arn: str,
-        memory_key: kms.IKey,
-        in_vpc: bool,
-    ) -> list[iam.PolicyStatement]:
-        stack = cdk.Stack.of(self)
-        here = f"{stack.region}:{stack.account}"
-        profile_arn = f"arn:{stack.partition}:bedrock:{here}:inference-profile/{model.profile_id}"
-        # The profile routes to regions of its geography that change over time: the model in any
-        # region, but only as reached through this profile (Bedrock User Guide, "Geographic
-        # cross-Region inference": profile, plus the model in every destination region).
-        any_region_model = f"arn:{stack.partition}:bedrock:*::foundation-model/{model.model_id}"
-        guardrail_version_arn = f"{guardrail.guardrail_arn}:{guardrail.version}"
-        with_guardrail = {"StringEquals": {"bedrock:GuardrailIdentifier": guardrail_version_arn}}
-        runtimes = f"arn:{stack.partition}:logs:{here}:log-group:/aws/bedrock-agentcore/runtimes/*"
-        statements = [
-            # The guardrail enforced by IAM, in the Allow-plus-Deny form of the Bedrock User Guide
-            # ("Enforce guardrails with IAM"): a call without it, or with another, is refused.
-            iam.PolicyStatement(
-                sid="InvokeTheModelThroughItsProfileWithTheGuardrail",
-                actions=MODEL_ACTIONS,
-                resources=[profile_arn],
-                conditions=with_guardrail,
-            ),
-            iam.PolicyStatement(
-                sid="InvokeTheModelInTheProfilesRegionsWithTheGuardrail",
-                actions=MODEL_ACTIONS,
-                resources=[any_region_model],
-                conditions={**with_guardrail, "StringLike": {"bedrock:InferenceProfileArn": profile_arn}},
-            ),
-            iam.PolicyStatement(
-                sid="DenyModelCallsWithoutTheGuardrail",
-                effect=iam.Effect.DENY,
-                actions=MODEL_ACTIONS,
-                resources=["*"],
-                conditions={"StringNotEquals": {"bedrock:GuardrailIdentifier": guardrail_version_arn}},
-            ),
-            iam.PolicyStatement(
-                sid="ApplyTheGuardrail",
-                actions=["bedrock:ApplyGuardrail"],
-                resources=[guardrail.guardrail_arn],
-            ),
-            # The guardrail is encrypted with a customer key its users decrypt (Bedrock User Guide,
-            # "Create a customer managed key for your guardrail").
-            iam.PolicyStatement(
-                sid="ReadTheGuardrail",
-                actions=["kms:Decrypt", "kms:DescribeKey"],
-                resources=[guardrail.key_arn],
-            ),
-            iam.PolicyStatement(
-                sid="CallTheGatewayTools",
-                actions=["bedrock-agentcore:InvokeGateway"],
-                resources=[gateway_arn],
-            ),
-            iam.PolicyStatement(
-                sid="SessionMemory",
-                actions=[
-                    "bedrock-agentcore:CreateEvent",
-                    "bedrock-agentcore:GetEvent",
-                    "bedrock-agentcore:ListEvents",
-                    "bedrock-agentcore:DeleteEvent",
-                    "bedrock-agentcore:RetrieveMemoryRecords",
-                ],
-                resources=[self.memory.attr_memory_arn],
-            ),
-            iam.PolicyStatement(
-                sid="SessionMemoryKey",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[memory_key.key_arn],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"bedrock-agentcore.{stack.region}.amazonaws.com"}
-                },
-            ),
-            iam.PolicyStatement(
-                sid="WorkloadIdentity",
-                actions=[
-                    "bedrock-agentcore:GetWorkloadAccessToken",
-                    "bedrock-agentcore:GetWorkloadAccessTokenForJWT",
-                ],
-                resources=[
-                    f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:"
-                    "workload-identity-directory/default",
-                    f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:"
-                    f"workload-identity-directory/default/workload-identity/harness_{self.harness_name}-*",
-                ],
-            ),
-            iam.PolicyStatement(
-                sid="FindLogGroups",
-                actions=["logs:DescribeLogGroups"],
-                resources=[f"arn:{stack.partition}:logs:{here}:log-group:*"],
-            ),
-            iam.PolicyStatement(
-                sid="RuntimeLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:DescribeLogStreams",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                ],
-                resources=[runtimes, f"{runtimes}:log-stream:*"],
-            ),
-            iam.PolicyStatement(
-                sid="Tracing",
-                actions=[
-                    "xray:PutTraceSegments",
-                    "xray:PutTelemetryRecords",
-                    "xray:GetSamplingRules",
-                    "xray:GetSamplingTargets",
-                ],
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="Metrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "bedrock-agentcore"}},
-            ),
-            # The harness assumes no other role (LiteLLM's aws_role_name could ask it to).
-            iam.PolicyStatement(
-                sid="NoRoleSwitching", effect=iam.Effect.DENY, actions=["sts:AssumeRole"], resources=["*"]
-            ),
-        ]
-        if in_vpc:
-            # In VPC mode the runtime pulls AgentCore's own harness image through the VPC's endpoints.
-            statements += [
-                iam.PolicyStatement(
-                    sid="PullTheHarnessImage",
-                    actions=[
-                        "ecr:BatchGetImage",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchCheckLayerAvailability",
-                    ],
-                    resources=[f"arn:{stack.partition}:ecr:{stack.region}:*:repository/harness-*"],
-                ),
-                iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            ]
-        else:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="PullTheHarnessImagePublicly",
-                    actions=["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
-                    resources=["*"],
-                )
-            )
-        return statements
-
-    def _acknowledge_wildcards(self) -> None:
-        wildcards = sorted(
-            {r for st in self.policy.document.to_json()["Statement"] for r in _as_list(st.get("Resource"))
-             if isinstance(r, str) and "*" in r and st.get("Effect") == "Allow"}
-        )  # fmt: skip
-        acknowledge(
-            self.policy,
-            "The harness role's wildcards are the AgentCore guide's: X-Ray, ecr:GetAuthorizationToken and "
-            "PutMetricData (held to the bedrock-agentcore namespace) take no resource; the runtime's log "
-            "groups, harness image repositories and workload identities are named by AgentCore; the model "
-            "in any region is held to this inference profile and this guardrail by condition.",
-            *(f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn(arn)}]" for arn in wildcards),
-        )
-
     def metric(self, metric_name: str, *, statistic: str = "SUM") -> cloudwatch.IMetric:
         """One of the AgentCore metrics of the runtime the harness runs on (Invocations,
         SystemErrors, UserErrors, Throttles, Latency): AgentCore publishes harness metrics under
@@ -403,22 +237,58 @@ class OperationsHarness(Construct):
     def metric_throttles(self) -> cloudwatch.IMetric:
         return self.metric("Throttles")
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """InvokeHarness needs bedrock-agentcore:InvokeHarness and InvokeAgentRuntime on the harness
-        and, through a named endpoint, on the endpoint too (AgentCore guide, harness security)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["bedrock-agentcore:InvokeHarness", "bedrock-agentcore:InvokeAgentRuntime"],
-            resource_arns=[self.harness_arn, self.endpoint_arn],
+    def grant_invoke(self, policy: iam.ManagedPolicy) -> None:
+        """Let the holders of `policy` ask the harness through its endpoint: InvokeHarness needs
+        bedrock-agentcore:InvokeHarness and InvokeAgentRuntime on the harness and, through a named
+        endpoint, on the endpoint too (AgentCore guide, harness security)."""
+        policy.add_statements(
+            iam.PolicyStatement(
+                sid="AskTheOperationsAssistant",
+                actions=["bedrock-agentcore:InvokeHarness", "bedrock-agentcore:InvokeAgentRuntime"],
+                resources=[self.harness_arn, self.endpoint_arn],
+            )
         )
 
-    def invoke_statement(self) -> iam.PolicyStatement:
-        return iam.PolicyStatement(
-            sid="AskTheOperationsAssistant",
-            actions=["bedrock-agentcore:InvokeHarness", "bedrock-agentcore:InvokeAgentRuntime"],
-            resources=[self.harness_arn, self.endpoint_arn],
+    def alarm_rules(self) -> Sequence[AlarmRule]:
+        return [
+            AlarmRule(
+                "SystemErrors",
+                self.metric_system_errors(),
+                f"The assistant's AgentCore harness {self.node.path} failed requests",
+            ),
+            AlarmRule(
+                "Throttles",
+                self.metric_throttles(),
+                "AgentCore throttled requests to the assistant's harness (quota reached)",
+            ),
+        ]
+
+    def dashboard_rows(self) -> Sequence[DashboardRow]:
+        """The harness's calls, and the latency of the harness next to its gateway's (the gateway's
+        own row has the tools' calls)."""
+        calls = cloudwatch.GraphWidget(
+            title="Harness: invocations, errors and throttles",
+            left=[self.metric("Invocations")],
+            right=[self.metric("SystemErrors"), self.metric("UserErrors"), self.metric("Throttles")],
+            width=8,
+            height=ROW_HEIGHT,
         )
+        latency = cloudwatch.GraphWidget(
+            title="Latency (average, milliseconds)",
+            left=[self.metric("Latency", statistic="AVG"), self._gateway.metric("Latency", statistic="AVG")],
+            width=8,
+            height=ROW_HEIGHT,
+        )
+        return [DashboardRow(DASHBOARD_SECTION, [calls, latency])]
 
 
-def _as_list(value: object) -> list:
-    return value if isinstance(value, list) else [value]
+def _selected(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
+    # The Python binding of select_subnets takes the selection's fields as keyword arguments.
+    return vpc.select_subnets(
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        subnet_type=selection.subnet_type,
+    )

@@ -21,7 +21,7 @@ class SecureBucket(Construct):
     - `encryption_key`: SSE-KMS with that key and an S3 bucket key (fewer KMS calls, lower cost).
       None means SSE-S3, which only the server-access-log bucket uses: S3 cannot deliver access
       logs to a bucket whose default encryption is SSE-KMS.
-    - `server_access_logs`: where S3 writes this bucket's access logs (under `<id>/`). None only
+    - `server_access_logs_bucket`: where S3 writes this bucket's access logs (under `<id>/`). None only
       for the access-log bucket itself, which cannot usefully log into itself.
     - EventBridge notifications are on, natively in CloudFormation (the CDK's own switch adds a
       custom-resource Lambda): later stacks subscribe to object events with EventBridge rules of
@@ -30,6 +30,12 @@ class SecureBucket(Construct):
       retention or legal hold on an object, but evidence can be frozen when needed (Control Tower
       CT.S3.PR.9). It can only be enabled when a bucket is created.
     - `removal_policy` DESTROY also empties the bucket on delete, so a dev stack can be destroyed.
+    - `expire_objects_after`: delete current objects this long after they were written (a log archive).
+
+    - `purpose`: what the bucket holds, in words ("model artifact store"), for its acknowledgements.
+
+    Attributes: `bucket` (the s3.Bucket, where an s3.IBucket is expected), `bucket_name`,
+    `bucket_arn`, `encryption_key` (None for SSE-S3); `arn_for_objects(pattern)` for IAM statements.
     """
 
     def __init__(
@@ -40,11 +46,12 @@ class SecureBucket(Construct):
         bucket_name: str,
         purpose: str,
         encryption_key: kms.IKey | None,
-        server_access_logs: s3.IBucket | None,
+        server_access_logs_bucket: s3.IBucket | None,
         removal_policy: cdk.RemovalPolicy,
         expire_objects_after: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.encryption_key = encryption_key
         lifecycle = [
             s3.LifecycleRule(
                 id="AbortIncompleteUploadsAndExpireOldVersions",
@@ -68,8 +75,8 @@ class SecureBucket(Construct):
             versioned=True,
             object_lock_enabled=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=server_access_logs,
-            server_access_logs_prefix=f"{construct_id}/" if server_access_logs else None,
+            server_access_logs_bucket=server_access_logs_bucket,
+            server_access_logs_prefix=f"{construct_id}/" if server_access_logs_bucket else None,
             lifecycle_rules=lifecycle,
             removal_policy=removal_policy,
             auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
@@ -88,3 +95,15 @@ class SecureBucket(Construct):
             "left to users with a disaster-recovery region.",
             *in_compliance_packs("S3BucketReplicationEnabled"),
         )
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.bucket_arn
+
+    def arn_for_objects(self, pattern: str) -> str:
+        """The ARN of the objects whose keys match `pattern` (`documents/*`), for IAM statements."""
+        return self.bucket.arn_for_objects(pattern)

@@ -2,45 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from infra.config import AppConfig
-from infra.constructs.encryption import allow_service
+from infra.constructs.encryption import add_where_owned, service_statement
+from infra.constructs.observability import FIVE_MINUTES, alarm_on_any
 
 METRICS_NAMESPACE = "GenAiPlatform/Security"
 
 
-def alarm_on_any(
-    scope: Construct, construct_id: str, *, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic
-) -> cloudwatch.Alarm:
-    """An alarm that notifies `topic` as soon as `metric` reaches 1 in a period (no data: all is well):
-    the platform's alarms all mean "a person should look at this now"."""
-    alarm = cloudwatch.Alarm(
-        scope,
-        construct_id,
-        alarm_description=description,
-        metric=metric,
-        threshold=1,
-        evaluation_periods=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
-    alarm.add_alarm_action(actions.SnsAction(topic))
-    return alarm
-
-
 @dataclass(frozen=True)
 class SecurityEvent:
+    """An API call that needs a person: `event_names` of `event_source`, as CloudTrail records them.
+
+    `construct_id` names the metric filter, its metric and the alarm ("BucketPolicyChanged").
+    """
+
     construct_id: str
     description: str
     event_source: str
@@ -96,10 +82,17 @@ SECURITY_EVENTS = (
 
 
 class SecurityAlarms(Construct):
-    """One metric filter and one alarm per security event, all alarming to `topic`.
+    """One metric filter on `trail_log_group` and one alarm per security event (`events`, by default
+    SECURITY_EVENTS), all alarming to one topic.
 
-    The topic is KMS-encrypted and TLS-only; CloudWatch alarms of this account may use the key to
-    publish to it. With `alarm_email` set, that address is subscribed (it must confirm).
+    The topic is encrypted with `key` and TLS-only. Alarms publish as CloudWatch's service principal,
+    so `key`'s policy must hold `SecurityAlarms.alarm_topic_key_statement(key)`: without it no alarm
+    reaches the topic, and nothing fails at deploy time. The construct adds it when `key` is a key
+    its own stack creates; a key of another stack, or an imported one, is its owner's to open (the
+    platform's data stack holds it for the logs key). With `alarm_email` set, that address is
+    subscribed (it must confirm).
+
+    Attributes: `topic`, `alarms` (in the order of `events`); `metric_security_event(name)`.
     """
 
     def __init__(
@@ -107,30 +100,23 @@ class SecurityAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
         trail_log_group: logs.ILogGroup,
         key: kms.IKey,
+        alarm_email: str | None = None,
+        events: Sequence[SecurityEvent] = SECURITY_EVENTS,
+        metrics_namespace: str = METRICS_NAMESPACE,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        # Alarms publish to the encrypted topic as CloudWatch's service principal, so the key must
-        # admit it: the statement of the SNS Developer Guide ("Enable compatibility between event
-        # sources from AWS services and encrypted topics"), with the confused-deputy conditions it
-        # recommends for every source but EventBridge.
-        allow_service(
-            key,
-            sid="AllowCloudWatchAlarmsOfThisAccountToPublish",
-            service="cloudwatch.amazonaws.com",
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-            source_arn=f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*",
-        )
+        self.metrics_namespace = metrics_namespace
+        self._event_names = {event.construct_id for event in events}
+        add_where_owned(self, key, [self.alarm_topic_key_statement(key)])
         self.topic = sns.Topic(
             self, "Topic", display_name="GenAI platform alarms", master_key=key, enforce_ssl=True
         )
         # A topic policy replaces the topic's default policy, and `enforce_ssl` writes one that only
         # denies: CloudWatch, a service principal, may publish only if the policy allows it (Amazon
         # CloudWatch User Guide, "Using Amazon CloudWatch alarms": encrypted topics and topic policies).
-        alarms_of_this_account = f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsOfThisAccountToPublish",
@@ -139,21 +125,21 @@ class SecurityAlarms(Construct):
                 resources=[self.topic.topic_arn],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": alarms_of_this_account},
+                    "ArnLike": {"aws:SourceArn": _alarms_of_the_account(stack)},
                 },
             )
         )
-        if config.alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
         self.alarms: list[cloudwatch.Alarm] = []
-        for event in SECURITY_EVENTS:
-            metric_filter = logs.MetricFilter(
+        for event in events:
+            logs.MetricFilter(
                 self,
                 f"{event.construct_id}Filter",
                 log_group=trail_log_group,
                 filter_pattern=logs.FilterPattern.literal(event.filter_pattern),
-                metric_namespace=METRICS_NAMESPACE,
+                metric_namespace=metrics_namespace,
                 metric_name=event.construct_id,
                 metric_value="1",
                 default_value=0,
@@ -162,8 +148,38 @@ class SecurityAlarms(Construct):
                 alarm_on_any(
                     self,
                     f"{event.construct_id}Alarm",
-                    metric=metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5)),
+                    metric=self.metric_security_event(event.construct_id),
                     description=event.description,
                     topic=self.topic,
                 )
             )
+
+    @staticmethod
+    def alarm_topic_key_statement(scope: IConstruct) -> iam.PolicyStatement:
+        """What the topic's key must allow: CloudWatch alarms of this account publishing to a topic
+        encrypted with it. The statement of the SNS Developer Guide ("Enable compatibility between
+        event sources from AWS services and encrypted topics"), with the confused-deputy conditions it
+        recommends for every source but EventBridge. `scope` is the key, or any construct of its
+        stack: the statement names that stack's account and region."""
+        stack = cdk.Stack.of(scope)
+        return service_statement(
+            sid="AllowCloudWatchAlarmsOfThisAccountToPublish",
+            service="cloudwatch.amazonaws.com",
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            account=stack.account,
+            source_arn=_alarms_of_the_account(stack),
+        )
+
+    def metric_security_event(
+        self, name: str, *, statistic: str = "Sum", period: cdk.Duration = FIVE_MINUTES
+    ) -> cloudwatch.Metric:
+        """How many times the security event `name` ("BucketPolicyChanged") was recorded."""
+        if name not in self._event_names:
+            raise ValueError(f"{name!r} is not one of this construct's events: {sorted(self._event_names)}")
+        return cloudwatch.Metric(
+            namespace=self.metrics_namespace, metric_name=name, statistic=statistic, period=period
+        )
+
+
+def _alarms_of_the_account(stack: cdk.Stack) -> str:
+    return f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_kms as kms
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from infra.config import AppConfig
+from infra.constructs.log_group import LogSettings
+from infra.constructs.sagemaker_endpoint import SageMakerEndpoint
 from infra.constructs.serving_model import ServingModel
 from infra.policy import acknowledge, in_compliance_packs
 from infra.sagemaker_hosting import VARIANT
 
 
-class ServerlessEndpoint(Construct):
-    """The model on SageMaker Serverless Inference, on the CPU image.
+class ServerlessEndpoint(SageMakerEndpoint):
+    """The model on SageMaker Serverless Inference; its image must be a CPU one (no accelerators).
 
     What serverless endpoints do not support (SageMaker Developer Guide, "Serverless Inference",
     feature exclusions): GPUs and Inferentia, VPC configuration, network isolation, data capture
@@ -31,52 +33,69 @@ class ServerlessEndpoint(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
         endpoint_name: str,
         serving: ServingModel,
-        logs_key: kms.IKey,
+        memory_size_mb: int,
+        max_concurrency: int,
+        log_settings: LogSettings,
+        provisioned_concurrency: int | None = None,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self.endpoint_name = endpoint_name
+        """`memory_size_mb` 1024 to 6144 in 1 GB steps, `max_concurrency` and
+        `provisioned_concurrency` (at most `max_concurrency`) as CreateEndpointConfig takes them."""
+        super().__init__(scope, construct_id, endpoint_name=endpoint_name)
+        if serving.in_vpc:
+            raise ValueError(f"{self.node.path}: a serverless endpoint supports no VPC configuration")
         serving.write_logs(
             self,
             "EndpointLogs",
-            config=config,
-            logs_key=logs_key,
+            log_settings=log_settings,
             log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
         )
 
-        acknowledge(
-            serving.model,
+        serving.acknowledge_outside_vpc(
             "This model serves a serverless endpoint, which supports neither VPC configuration nor "
             "network isolation (SageMaker serverless inference feature exclusions); it is reached "
-            "through the SageMaker runtime API with IAM.",
-            "cdk-validator-cfnguard::genai_sagemaker_model_isolated_in_vpc",
+            "through the SageMaker runtime API with IAM."
         )
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
+        self._endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
             production_variants=[
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                     variant_name=VARIANT,
-                    model_name=serving.model.attr_model_name,
+                    model_name=serving.model_name,
                     serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
-                        memory_size_in_mb=config.serverless_memory_mb,
-                        max_concurrency=config.serverless_max_concurrency,
-                        provisioned_concurrency=config.serverless_provisioned_concurrency,
+                        memory_size_in_mb=memory_size_mb,
+                        max_concurrency=max_concurrency,
+                        provisioned_concurrency=provisioned_concurrency,
                     ),
                 )
             ],
         )
         acknowledge(
-            self.endpoint_config,
+            self._endpoint_config,
             "A serverless variant has no storage volume of ours to encrypt, and CreateEndpointConfig "
             "accepts no KmsKeyId for it; the model artifact it loads is encrypted in S3.",
             *in_compliance_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
         )
-        self.endpoint = sagemaker.CfnEndpoint(
-            self,
-            "Endpoint",
-            endpoint_name=endpoint_name,
-            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+        self._create_endpoint(self._endpoint_config)
+
+    def grant_invoke(self, policy: iam.ManagedPolicy) -> None:
+        """Let the holders of `policy` call InvokeEndpoint on this endpoint."""
+        policy.add_statements(
+            iam.PolicyStatement(
+                sid=f"Invoke{self._sid}Endpoint",
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[self.endpoint_arn],
+            )
+        )
+
+    def _mode_widget(self) -> cloudwatch.IWidget:
+        return self._graph(
+            "concurrency",
+            left=[
+                self._dashboard_metric(
+                    "ServerlessConcurrentExecutionsUtilization", self.variant_dimensions, "Maximum"
+                )
+            ],
         )

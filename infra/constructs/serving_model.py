@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -16,8 +17,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from infra.config import AppConfig
-from infra.constructs.log_group import EncryptedLogGroup
+from infra.constructs.log_group import EncryptedLogGroup, LogSettings
 from infra.policy import acknowledge, in_compliance_packs
 from infra.sagemaker_hosting import family_of, image_uri, repository_arn
 
@@ -46,17 +46,33 @@ SERVING_ENVIRONMENT = {
 }
 
 
+def subnet_ids(vpc: ec2.IVpc, selection: ec2.SubnetSelection | None) -> list[str]:
+    """The IDs of `selection`'s subnets of `vpc` (the VPC's default selection if None)."""
+    if selection is None:
+        return vpc.select_subnets().subnet_ids
+    return vpc.select_subnets(
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        subnet_type=selection.subnet_type,
+    ).subnet_ids
+
+
 class ServingModel(Construct):
     """A SageMaker model of the digits classifier for one deployment mode.
 
     Each mode (real-time, serverless, asynchronous, batch) gets its own model and execution role,
     so that each role holds exactly what its mode touches. The role starts with what every mode
-    needs: read this model artifact (one S3 object), pull the one image that serves it, write
-    SageMaker's metrics. The endpoint or job adds its own statements with `allow(...)`.
+    needs: read this model artifact (one S3 object), pull `image` (a Deep Learning Containers
+    `repository:tag`, in the stack's region), write SageMaker's metrics. The endpoint or job adds
+    its own statements with `allow(...)`.
 
-    `network` (security group and subnets) puts the model in the VPC with network isolation: the
-    container has no network at all; SageMaker downloads the artifact through the VPC (the S3
-    gateway endpoint) before it starts. Serverless endpoints support neither, so they pass None.
+    `vpc` (with `vpc_subnets` and `security_groups`) puts the model in the VPC with network
+    isolation: the container has no network at all; SageMaker downloads the artifact through the
+    VPC (the S3 gateway endpoint) before it starts. Serverless endpoints support neither, so they
+    pass no `vpc`. `instance_type` is None for serverless (no instances).
     """
 
     def __init__(
@@ -64,16 +80,27 @@ class ServingModel(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
         mode: str,
+        image: str,
         instance_type: str | None,
         artifact: s3_assets.Asset,
-        network: tuple[ec2.ISecurityGroup, list[str]] | None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        if cdk.Token.is_unresolved(stack.region):
+            raise ValueError(
+                f"{self.node.path}: the image's registry depends on the region; give the stack one"
+            )
+        if vpc is not None and not security_groups:
+            raise ValueError(f"{self.node.path}: a model in a VPC needs at least one security group")
         self.instance_type = instance_type
-        image = config.serving_image(instance_type)
+        self.image = image
+        self.security_groups: list[ec2.ISecurityGroup] = list(security_groups) if vpc is not None else []
+        # Selected once, here: every construct that runs this model in the VPC uses the same subnets.
+        self.subnet_ids: list[str] = subnet_ids(vpc, vpc_subnets) if vpc is not None else []
 
         self.role = iam.Role(
             self,
@@ -101,7 +128,7 @@ class ServingModel(Construct):
                         "ecr:GetDownloadUrlForLayer",
                         "ecr:BatchCheckLayerAvailability",
                     ],
-                    resources=[repository_arn(stack.partition, config.region, image)],
+                    resources=[repository_arn(stack.partition, stack.region, image)],
                 ),
                 iam.PolicyStatement(
                     sid="EcrLogin",
@@ -117,12 +144,7 @@ class ServingModel(Construct):
             ],
         )
 
-        vpc_config = None
-        if network is not None:
-            security_group, subnet_ids = network
-            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                security_group_ids=[security_group.security_group_id], subnets=subnet_ids
-            )
+        if self.in_vpc:
             self.allow(
                 iam.PolicyStatement(
                     sid="VpcNetworkInterfaces",
@@ -149,7 +171,7 @@ class ServingModel(Construct):
         in_vpc = (
             " The VPC network-interface actions are on '*' as the SageMaker Developer Guide grants them: "
             "Describe calls take no resources, and it warns that scoping them fails its validation."
-            if network is not None
+            if self.in_vpc
             else ""
         )
         acknowledge(
@@ -160,20 +182,42 @@ class ServingModel(Construct):
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         )
 
-        self.model = sagemaker.CfnModel(
+        self._model = sagemaker.CfnModel(
             self,
             "Model",
             execution_role_arn=self.role.role_arn,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=image_uri(config.region, image),
+                image=image_uri(stack.region, image),
                 model_data_url=artifact.s3_object_url,
                 environment=SERVING_ENVIRONMENT,
             ),
-            enable_network_isolation=network is not None,
-            vpc_config=vpc_config,
+            enable_network_isolation=self.in_vpc,
+            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
+                security_group_ids=self.security_group_ids, subnets=self.subnet_ids
+            )
+            if self.in_vpc
+            else None,
         )
         # SageMaker checks the role's permissions when it creates the model.
-        self.model.node.add_dependency(self.policy)
+        self._model.node.add_dependency(self.policy)
+
+    @property
+    def in_vpc(self) -> bool:
+        """Whether the model runs in the VPC, network-isolated."""
+        return bool(self.security_groups)
+
+    @property
+    def model_name(self) -> str:
+        return self._model.attr_model_name
+
+    @property
+    def security_group_ids(self) -> list[str]:
+        """The security groups the model runs with in the VPC (none outside it)."""
+        return [group.security_group_id for group in self.security_groups]
+
+    def acknowledge_outside_vpc(self, reason: str) -> None:
+        """Acknowledge this project's rule that a model runs in a VPC, isolated, for `reason`."""
+        acknowledge(self._model, reason, "cdk-validator-cfnguard::genai_sagemaker_model_isolated_in_vpc")
 
     def allow(self, *statements: iam.PolicyStatement) -> None:
         for statement in statements:
@@ -184,14 +228,13 @@ class ServingModel(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        logs_key: kms.IKey,
+        log_settings: LogSettings,
         log_group_name: str,
     ) -> logs.ILogGroup:
         """SageMaker writes container logs to a group it names itself (/aws/sagemaker/...): create
         it first in `scope`, encrypted and retained, and let the role write to exactly that group."""
         log_group = EncryptedLogGroup(
-            scope, construct_id, config=config, key=logs_key, log_group_name=log_group_name
+            scope, construct_id, settings=log_settings, log_group_name=log_group_name
         ).log_group
         self.allow(
             iam.PolicyStatement(

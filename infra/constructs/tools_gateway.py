@@ -8,6 +8,7 @@ Developer Guide, "Add a Lambda function target"). Callers are authorized by IAM 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,7 +17,12 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
+from constructs import Construct, DependencyGroup, IDependable
+
+from infra.constructs.observability import ROW_HEIGHT, AlarmRule, DashboardRow
+
+# Where the assistant's AgentCore resources (this gateway, the harness) show on the dashboard.
+DASHBOARD_SECTION = "Operations assistant (AgentCore)"
 
 
 class ToolsGateway(Construct):
@@ -27,8 +33,11 @@ class ToolsGateway(Construct):
       gateways of this name, as the AgentCore guide's gateway encryption page lists.
     - Semantic tool search bills per indexed tool and per query: on only with `semantic_search`.
 
-    Attributes: gateway (CfnGateway), gateway_arn, target (CfnGatewayTarget), role.
-    `grant_invoke(grantee)` lets a principal call the gateway's tools.
+    Attributes: gateway_name, gateway_arn, gateway_id, target_name, role, policy, and
+    `tools_established`, what to depend on for the gateway with its target in place (like
+    `Vpc.internet_connectivity_established`). `grant_invoke(policy)` lets a role call the tools;
+    `metric(name)` is one of its AgentCore metrics. Observable: alarms on system errors and
+    throttles, and a dashboard row of invocations, errors and throttles.
     """
 
     def __init__(
@@ -112,7 +121,7 @@ class ToolsGateway(Construct):
             mcp = agentcore.CfnGateway.GatewayProtocolConfigurationProperty(
                 mcp=agentcore.CfnGateway.MCPGatewayConfigurationProperty(search_type="SEMANTIC")
             )
-        self.gateway = agentcore.CfnGateway(
+        gateway = agentcore.CfnGateway(
             self,
             "Gateway",
             name=gateway_name,
@@ -124,13 +133,16 @@ class ToolsGateway(Construct):
             kms_key_arn=key.key_arn,
         )
         # AgentCore checks the role when it creates the gateway and its target.
-        self.gateway.node.add_dependency(self.policy)
-        self.gateway_arn = self.gateway.attr_gateway_arn
+        gateway.node.add_dependency(self.policy)
+        self.gateway_name = gateway_name
+        self.gateway_arn = gateway.attr_gateway_arn
+        self.gateway_id = gateway.attr_gateway_identifier
+        self.target_name = target_name
 
-        self.target = agentcore.CfnGatewayTarget(
+        target = agentcore.CfnGatewayTarget(
             self,
             "Target",
-            gateway_identifier=self.gateway.attr_gateway_identifier,
+            gateway_identifier=self.gateway_id,
             name=target_name,
             description="Operations on this deployment, one Lambda function",
             target_configuration=agentcore.CfnGatewayTarget.TargetConfigurationProperty(
@@ -149,6 +161,7 @@ class ToolsGateway(Construct):
                 )
             ],
         )
+        self.tools_established: IDependable = DependencyGroup(target)
 
     def metric(self, metric_name: str, *, statistic: str = "SUM") -> cloudwatch.IMetric:
         """One of the gateway's AgentCore metrics (Invocations, SystemErrors, UserErrors, Throttles,
@@ -163,11 +176,39 @@ class ToolsGateway(Construct):
     def metric_throttles(self) -> cloudwatch.IMetric:
         return self.metric("Throttles")
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let `grantee` list and call the gateway's tools (bedrock-agentcore:InvokeGateway)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["bedrock-agentcore:InvokeGateway"], resource_arns=[self.gateway_arn]
+    def grant_invoke(self, policy: iam.ManagedPolicy) -> None:
+        """Let the holders of `policy` list and call the gateway's tools (bedrock-agentcore:InvokeGateway)."""
+        policy.add_statements(
+            iam.PolicyStatement(
+                sid="CallTheGatewayTools",
+                actions=["bedrock-agentcore:InvokeGateway"],
+                resources=[self.gateway_arn],
+            )
         )
+
+    def alarm_rules(self) -> Sequence[AlarmRule]:
+        return [
+            AlarmRule(
+                "SystemErrors",
+                self.metric_system_errors(),
+                f"The assistant's AgentCore gateway {self.node.path} failed requests",
+            ),
+            AlarmRule(
+                "Throttles",
+                self.metric_throttles(),
+                "AgentCore throttled requests to the assistant's gateway (quota reached)",
+            ),
+        ]
+
+    def dashboard_rows(self) -> Sequence[DashboardRow]:
+        graph = cloudwatch.GraphWidget(
+            title="Gateway tools: invocations, errors and throttles",
+            left=[self.metric("Invocations")],
+            right=[self.metric("SystemErrors"), self.metric("UserErrors"), self.metric("Throttles")],
+            width=8,
+            height=ROW_HEIGHT,
+        )
+        return [DashboardRow(DASHBOARD_SECTION, [graph])]
 
 
 def tool_definition(tool: dict[str, Any]) -> agentcore.CfnGatewayTarget.ToolDefinitionProperty:

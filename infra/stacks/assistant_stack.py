@@ -10,20 +10,21 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.config import BATCH_INPUT_ROOT, AppConfig
-from infra.constructs.guardrail import Guardrail
-from infra.constructs.operations_harness import (
-    ENDPOINT_NAME,
-    HarnessLimits,
-    HarnessModel,
-    OperationsHarness,
-    PinnedGuardrail,
+from infra.config import AssistantSection, DeploymentSection, GuardrailSection
+from infra.constructs.guardrail import (
+    BLOCKED_INPUT,
+    BLOCKED_OUTPUT,
+    ContentFilter,
+    DeniedTopic,
+    Guardrail,
+    GuardrailPolicies,
 )
+from infra.constructs.operations_harness import HarnessLimits, HarnessModel, OperationsHarness
 from infra.constructs.tools_gateway import ToolsGateway
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.lambda_contracts import assistant_tools
+from infra.lambda_contracts import assistant_tools, batch_runs
 from infra.policy import acknowledge, acknowledge_synchronous_function
-from infra.stacks.base import PROJECT, PlatformStack
+from infra.stacks.base import PlatformStack
 from infra.stacks.data_stack import DataStack
 from infra.stacks.knowledge_base_stack import KnowledgeBaseStack
 from infra.stacks.model_serving_stack import ModelServingStack
@@ -40,6 +41,24 @@ TARGET = "operations"
 def tool_schema() -> list[dict[str, Any]]:
     """The gateway's inline tool schema, from the single list of tools the handler dispatches on."""
     return assistant_tools().gateway_tool_schema()
+
+
+def guardrail_policies(guardrail: GuardrailSection) -> GuardrailPolicies:
+    """The guardrail settings, as the guardrail's policies."""
+    return GuardrailPolicies(
+        content_filters=[
+            ContentFilter(type=kind.upper(), input_strength=strengths.input, output_strength=strengths.output)
+            for kind, strengths in guardrail.content_filters
+        ],
+        prompt_attack_strength=guardrail.prompt_attack_strength,
+        pii_entities=dict(guardrail.pii_entities),
+        denied_topics=[
+            DeniedTopic(name=topic.name, definition=topic.definition, examples=tuple(topic.examples))
+            for topic in guardrail.denied_topics
+        ],
+        grounding_threshold=guardrail.grounding_threshold,
+        relevance_threshold=guardrail.relevance_threshold,
+    )
 
 
 class OperationsAssistantStack(PlatformStack):
@@ -64,9 +83,10 @@ class OperationsAssistantStack(PlatformStack):
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
-        config: AppConfig,
+        deployment: DeploymentSection,
+        assistant: AssistantSection,
+        guardrail: GuardrailSection,
         data: DataStack,
         network: NetworkStack,
         knowledge_base: KnowledgeBaseStack,
@@ -75,22 +95,22 @@ class OperationsAssistantStack(PlatformStack):
     ) -> None:
         super().__init__(
             scope,
-            construct_id,
-            config=config,
+            "Assistant",
+            deployment=deployment,
             description="The operations assistant: Bedrock guardrail, AgentCore harness, gateway and tools",
         )
-        name = f"{PROJECT}-{config.profile}"
+        name = self.names.prefix
         self.guardrail = Guardrail(
-            self, "Guardrail", config=config, name=f"{name}-operations-assistant", key=data.documents_key
-        )
-        pinned = PinnedGuardrail(
-            guardrail_id=self.guardrail.guardrail.attr_guardrail_id,
-            guardrail_arn=self.guardrail.guardrail.attr_guardrail_arn,
-            version=self.guardrail.version.attr_version,
-            key_arn=data.documents_key.key_arn,
+            self,
+            "Guardrail",
+            guardrail_name=f"{name}-operations-assistant",
+            key=data.documents_key,
+            policies=guardrail_policies(guardrail),
+            # Named after the settings (and the blocked messages): a new version when they change.
+            fingerprint=guardrail.fingerprint(messages=[BLOCKED_INPUT, BLOCKED_OUTPUT]),
         )
 
-        self.tools = self._tools_function(config, data, network, knowledge_base, serving, offline, pinned)
+        self.tools = self._tools_function(deployment, data, network, knowledge_base, serving, offline)
         self.gateway = ToolsGateway(
             self,
             "Gateway",
@@ -99,10 +119,10 @@ class OperationsAssistantStack(PlatformStack):
             tools_function=self.tools.function,
             tool_schema=tool_schema(),
             key=data.documents_key,
-            semantic_search=config.gateway_semantic_search,
+            semantic_search=assistant.gateway_semantic_search,
         )
 
-        in_vpc = config.assistant_network_mode == "VPC"
+        in_vpc = assistant.network_mode == "VPC"
         if in_vpc:
             # AgentCore Developer Guide, harness security: a harness in VPC mode reaches the model,
             # its image, its logs and its tools through these (and S3 through the gateway endpoint).
@@ -115,35 +135,36 @@ class OperationsAssistantStack(PlatformStack):
                 ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENTCORE,
                 ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENTCORE_GATEWAY,
             )
-        model = config.assistant_model
+        model = assistant.model
         self.harness = OperationsHarness(
             self,
             "Harness",
             harness_name=name.replace("-", "_") + "_operations",
             model=HarnessModel(
                 model_id=model.model_id,
-                profile_id=model.profile_id(config.region, use_global=config.assistant_global_inference),
+                profile_id=model.profile_id(deployment.region, use_global=assistant.global_inference),
             ),
             system_prompt=INSTRUCTION.read_text(encoding="utf-8").strip(),
-            guardrail=pinned,
-            gateway_arn=self.gateway.gateway_arn,
+            guardrail=self.guardrail.pinned,
+            gateway=self.gateway,
             gateway_tool_name=GATEWAY_TOOL,
             limits=HarnessLimits(
-                max_iterations=config.assistant_max_iterations,
-                max_tokens=config.assistant_max_tokens,
-                timeout_seconds=config.assistant_timeout_seconds,
+                max_iterations=assistant.max_iterations,
+                max_tokens=assistant.max_tokens,
+                timeout_seconds=assistant.timeout_seconds,
             ),
             memory_key=data.documents_key,
-            session_expiry_days=config.assistant_session_expiry_days,
-            long_term_memory=config.assistant_long_term_memory,
-            network=(self._harness_network(config, network) if in_vpc else None),
+            session_expiry_days=assistant.session_expiry_days,
+            long_term_memory=assistant.long_term_memory,
+            # In the workload subnets (placed in AZ IDs AgentCore supports), or AgentCore's network.
+            vpc=network.vpc if in_vpc else None,
+            vpc_subnets=network.workload_subnets if in_vpc else None,
+            security_groups=[self._harness_security_group(network)] if in_vpc else None,
         )
-        # The harness checks its gateway (and the gateway its target) when it is created.
-        self.harness.harness.node.add_dependency(self.gateway.target)
         if not in_vpc:
             acknowledge(
-                self.harness.harness,
-                f"assistant_network_mode is PUBLIC for profile {config.profile!r}: the harness runs in "
+                self.harness,
+                f"assistant_network_mode is PUBLIC for profile {deployment.profile!r}: the harness runs in "
                 "AgentCore's network, which saves this profile the seven interface endpoints a VPC-mode "
                 "harness needs; the config refuses PUBLIC for prod.",
                 "cdk-validator-cfnguard::genai_agentcore_harness_in_vpc",
@@ -153,18 +174,18 @@ class OperationsAssistantStack(PlatformStack):
             self,
             "InvokePolicy",
             description="Ask the operations assistant: invoke its harness through the live endpoint",
-            statements=[
-                self.harness.invoke_statement(),
-                # `make ask` finds the harness through this stack's outputs.
-                iam.PolicyStatement(
-                    sid="ReadTheAssistantStackOutputs",
-                    actions=["cloudformation:DescribeStacks"],
-                    resources=[self.stack_id],
-                ),
-            ],
+        )
+        self.harness.grant_invoke(invoke_policy)
+        # `make ask` finds the harness through this stack's outputs.
+        invoke_policy.add_statements(
+            iam.PolicyStatement(
+                sid="ReadTheAssistantStackOutputs",
+                actions=["cloudformation:DescribeStacks"],
+                resources=[self.stack_id],
+            )
         )
         cdk.CfnOutput(self, "HarnessArn", value=self.harness.harness_arn)
-        cdk.CfnOutput(self, "HarnessEndpointName", value=ENDPOINT_NAME)
+        cdk.CfnOutput(self, "HarnessEndpointName", value=self.harness.endpoint_name)
         cdk.CfnOutput(
             self,
             "InvokePolicyArn",
@@ -174,13 +195,12 @@ class OperationsAssistantStack(PlatformStack):
 
     def _tools_function(
         self,
-        config: AppConfig,
+        deployment: DeploymentSection,
         data: DataStack,
         network: NetworkStack,
         knowledge_base: KnowledgeBaseStack,
         serving: ModelServingStack,
         offline: OfflineInferenceStack,
-        guardrail: PinnedGuardrail,
     ) -> PythonFunctionInVpc:
         """lambdas/agent_actions: acts on this deployment's resources only, named in its environment."""
         network.interface_endpoints.require(
@@ -191,68 +211,45 @@ class OperationsAssistantStack(PlatformStack):
             ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT_RUNTIME,
             ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
         )
-        endpoints = [serving.realtime, serving.serverless, offline.async_endpoint]
         realtime = serving.realtime
-        kb_arn = knowledge_base.knowledge_base.attr_knowledge_base_arn
+        endpoints = [realtime, serving.serverless, offline.async_endpoint]
+        batch = offline.batch
+        kb = knowledge_base.knowledge_base
         tools = PythonFunctionInVpc(
             self,
             "OperationsTools",
-            config=config,
+            reserve_concurrency=deployment.reserve_lambda_concurrency,
+            interface_endpoints=network.interface_endpoints.peer,
             package="agent_actions",
             description="The operations assistant's tools on this deployment (AgentCore gateway target)",
             timeout=cdk.Duration.seconds(30),
             max_concurrency=5,
             vpc=network.vpc,
-            subnets=network.workload_subnets,
-            logs_key=data.logs_key,
+            vpc_subnets=network.workload_subnets,
+            log_settings=self.log_settings(data.logs_key),
             environment={
                 "ENDPOINT_NAMES": ",".join(e.endpoint_name for e in endpoints),
                 "REALTIME_ENDPOINT_NAME": realtime.endpoint_name,
                 "REALTIME_INFERENCE_COMPONENT_NAME": realtime.component_name,
-                "BATCH_STATE_MACHINE_ARN": offline.batch.state_machine.state_machine_arn,
-                "BATCH_INPUT_PREFIX": BATCH_INPUT_ROOT,
-                "KNOWLEDGE_BASE_ID": knowledge_base.knowledge_base.attr_knowledge_base_id,
-                "DATA_SOURCE_ID": knowledge_base.data_source.attr_data_source_id,
-                "GUARDRAIL_ID": guardrail.guardrail_id,
-                "GUARDRAIL_VERSION": guardrail.version,
+                "BATCH_STATE_MACHINE_ARN": batch.state_machine_arn,
+                "BATCH_INPUT_PREFIX": batch_runs().INPUT_ROOT,
+                "KNOWLEDGE_BASE_ID": kb.knowledge_base_id,
+                "DATA_SOURCE_ID": kb.data_source_id,
+                "GUARDRAIL_ID": self.guardrail.guardrail_id,
+                "GUARDRAIL_VERSION": self.guardrail.guardrail_version,
                 "POWERTOOLS_SERVICE_NAME": "operations-tools",
             },
-            statements=[
-                iam.PolicyStatement(
-                    sid="DescribeEndpoints",
-                    actions=["sagemaker:DescribeEndpoint"],
-                    resources=[e.endpoint.ref for e in endpoints],
-                ),
-                # InvokeEndpoint authorizes the endpoint and, when the call names one, the inference
-                # component (Service Authorization Reference for SageMaker).
-                iam.PolicyStatement(
-                    sid="TestPrediction",
-                    actions=["sagemaker:InvokeEndpoint"],
-                    resources=[realtime.endpoint.ref, realtime.component.attr_inference_component_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="StartBatchRun",
-                    actions=["states:StartExecution"],
-                    resources=[offline.batch.state_machine.state_machine_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="KnowledgeBase",
-                    actions=["bedrock:ListIngestionJobs", "bedrock:Retrieve"],
-                    resources=[kb_arn],
-                ),
-                # Retrieved passages go through the guardrail before the model sees them. The guardrail
-                # is encrypted with the documents key, which its users may decrypt (Bedrock User Guide,
-                # "Create a customer managed key for your guardrail": no condition shown).
-                iam.PolicyStatement(
-                    sid="ApplyTheGuardrail",
-                    actions=["bedrock:ApplyGuardrail"],
-                    resources=[guardrail.guardrail_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadTheGuardrail", actions=["kms:Decrypt"], resources=[guardrail.key_arn]
-                ),
-            ],
+            statements=[],
         )
+        # What the tools call (lambdas/agent_actions/actions.py), on these resources only.
+        for endpoint in endpoints:
+            endpoint.grant_describe(tools.policy)
+        realtime.grant_invoke(tools.policy)  # the send_test_prediction tool
+        batch.grant_start_execution(tools.policy)
+        kb.grant_retrieve(tools.policy)
+        kb.grant_list_ingestion_jobs(tools.policy)
+        # Retrieved passages go through the guardrail before the model sees them.
+        self.guardrail.grant_apply(tools.policy)
         acknowledge_synchronous_function(
             tools.function,
             "The AgentCore gateway invokes this function synchronously (with its own role) and returns "
@@ -260,11 +257,8 @@ class OperationsAssistantStack(PlatformStack):
         )
         return tools
 
-    def _harness_network(
-        self, config: AppConfig, network: NetworkStack
-    ) -> tuple[list[ec2.ISubnet], ec2.ISecurityGroup]:
-        """The workload subnets (placed in AZ IDs AgentCore supports) and a security group with no
-        inbound rule and HTTPS out to the interface endpoints and to S3 (image layers)."""
+    def _harness_security_group(self, network: NetworkStack) -> ec2.SecurityGroup:
+        """No inbound rule; HTTPS out to the interface endpoints and to S3 (image layers)."""
         security_group = ec2.SecurityGroup(
             self,
             "HarnessSecurityGroup",
@@ -273,10 +267,9 @@ class OperationsAssistantStack(PlatformStack):
             description="AgentCore harness: HTTPS out to the interface endpoints and S3 only",
         )
         security_group.add_egress_rule(
-            ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.tcp(443), "HTTPS to the interface endpoints"
+            network.interface_endpoints.peer, ec2.Port.tcp(443), "HTTPS to the interface endpoints"
         )
         security_group.add_egress_rule(
             network.s3_prefix_list.peer, ec2.Port.tcp(443), "HTTPS to S3 through the gateway endpoint"
         )
-        subnets = network.vpc.select_subnets(subnet_group_name="Workloads").subnets
-        return subnets, security_group
+        return security_group

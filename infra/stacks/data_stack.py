@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.config import AppConfig
+from infra.config import DeploymentSection
+from infra.constructs.audit_trail import AuditTrail
 from infra.constructs.encryption import allow_cloudwatch_logs, create_key
+from infra.constructs.model_invocation_logging import ModelInvocationLogging
+from infra.constructs.object_event_queue import ObjectEventQueue
+from infra.constructs.s3_vector_store import S3VectorStore
 from infra.constructs.secure_bucket import SecureBucket
-from infra.data_buckets import bucket_name
-from infra.naming import PROJECT
+from infra.constructs.security_alarms import SecurityAlarms
 from infra.policy import accept_cdk_provider, acknowledge, in_compliance_packs
 from infra.stacks.base import PlatformStack
+
+# The key-policy statement IDs of EventBridge's delivery to the platform's two object-event queues.
+DOCUMENT_EVENTS_SID = "AllowEventBridgeToEncryptDocumentEventsForTheQueue"
+INBOX_EVENTS_SID = "AllowEventBridgeToEncryptInboxEventsForTheQueue"
+
+
+@dataclass(frozen=True)
+class ServiceAccess:
+    """Which of the AWS services working for the later stacks use this stack's keys and buckets,
+    where the configuration decides it (the others always do: `DataStack._allow_platform_services`).
+
+    s3_vectors_indexing      the knowledge base keeps its vectors in S3 Vectors
+    bedrock_invocation_logs  Bedrock model invocation logging is on (large payloads: access-log bucket)
+    """
+
+    s3_vectors_indexing: bool
+    bedrock_invocation_logs: bool
 
 
 class DataStack(PlatformStack):
@@ -24,16 +48,23 @@ class DataStack(PlatformStack):
       model_artifacts_bucket  model.tar.gz files that SageMaker loads (models_key)
       inference_bucket        async and batch inference input and output (models_key)
       access_logs_bucket      S3 server access logs of the buckets above (SSE-S3)
+
+    The AWS services that work for the later stacks' constructs (S3 Vectors, EventBridge, Bedrock,
+    CloudTrail, CloudWatch alarms) are let in to these keys and buckets here, from `service_access`
+    and the deterministic names, not by those stacks: this stack's template is the same whether or
+    not they exist, and it deploys first.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig) -> None:
+    def __init__(
+        self, scope: Construct, *, deployment: DeploymentSection, service_access: ServiceAccess
+    ) -> None:
         super().__init__(
             scope,
-            construct_id,
-            config=config,
+            "Data",
+            deployment=deployment,
             description="Customer-managed KMS keys and encrypted, private, logged S3 buckets",
         )
-        removal = config.data_removal_policy
+        removal = deployment.data_removal_policy
 
         # One key per data domain, so that access to one domain never implies access to another
         # and each can be audited, or disabled, on its own.
@@ -46,12 +77,12 @@ class DataStack(PlatformStack):
         access_logs = SecureBucket(
             self,
             "AccessLogs",
-            bucket_name=bucket_name(config, "access-logs"),
+            bucket_name=self.names.bucket("access-logs"),
             purpose="server access log archive",
             encryption_key=None,
-            server_access_logs=None,
+            server_access_logs_bucket=None,
             removal_policy=removal,
-            expire_objects_after=cdk.Duration.days(config.log_retention_days),
+            expire_objects_after=cdk.Duration.days(deployment.log_retention_days),
         )
         self.access_logs_bucket = access_logs.bucket
         self._acknowledge_access_log_bucket(access_logs)
@@ -59,32 +90,34 @@ class DataStack(PlatformStack):
         self.documents_bucket = SecureBucket(
             self,
             "Documents",
-            bucket_name=bucket_name(config, "documents"),
+            bucket_name=self.names.bucket("documents"),
             purpose="knowledge-base document set",
             encryption_key=self.documents_key,
-            server_access_logs=self.access_logs_bucket,
+            server_access_logs_bucket=self.access_logs_bucket,
             removal_policy=removal,
         ).bucket
         self.model_artifacts_bucket = SecureBucket(
             self,
             "ModelArtifacts",
-            bucket_name=bucket_name(config, "model-artifacts"),
+            bucket_name=self.names.bucket("model-artifacts"),
             purpose="model artifact store",
             encryption_key=self.models_key,
-            server_access_logs=self.access_logs_bucket,
+            server_access_logs_bucket=self.access_logs_bucket,
             removal_policy=removal,
         ).bucket
         self.inference_bucket = SecureBucket(
             self,
             "Inference",
-            bucket_name=bucket_name(config, "inference"),
+            bucket_name=self.names.bucket("inference"),
             purpose="inference input and output",
             encryption_key=self.models_key,
-            server_access_logs=self.access_logs_bucket,
+            server_access_logs_bucket=self.access_logs_bucket,
             removal_policy=removal,
         ).bucket
 
-        if config.data_removal_policy == cdk.RemovalPolicy.DESTROY:
+        self._allow_platform_services(service_access)
+
+        if deployment.data_removal_policy == cdk.RemovalPolicy.DESTROY:
             accept_cdk_provider(
                 self,
                 "Custom::S3AutoDeleteObjectsCustomResourceProvider",
@@ -92,13 +125,48 @@ class DataStack(PlatformStack):
                 "only the S3 API; it never runs outside stack deletion and holds no data.",
             )
 
+    def _allow_platform_services(self, access: ServiceAccess) -> None:
+        """Who, besides this account's IAM principals, may use which key or bucket, and why.
+
+        Every grantee is an AWS service principal, confined by `aws:SourceAccount` and `aws:SourceArn`
+        to this account's resources by pattern or by deterministic name (the trail's), as each service
+        documents: KMS and S3 refuse a policy naming a principal that does not exist yet, and no later
+        stack exists when this one first deploys. Each statement is defined once, by the construct
+        that needs it (where someone lifting that construct reads what its key or bucket must allow).
+        """
+        documents, models, logs, access_logs = (
+            self.documents_key,
+            self.models_key,
+            self.logs_key,
+            self.access_logs_bucket,
+        )
+        # KnowledgeBase stack. S3 Vectors indexes the vectors in the background (S3VectorStore).
+        # EventBridge encrypts document events for the ingestion queue (DocumentIngestion).
+        # Bedrock writes invocation payloads too large for CloudWatch Logs (ModelInvocationLogging).
+        if access.s3_vectors_indexing:
+            _allow(documents, S3VectorStore.indexing_key_statement(documents))
+        _allow(documents, ObjectEventQueue.eventbridge_key_statement(DOCUMENT_EVENTS_SID))
+        if access.bedrock_invocation_logs:
+            _allow(access_logs, ModelInvocationLogging.bucket_statement(access_logs))
+
+        # OfflineInference stack. EventBridge encrypts async-inbox events for the queue (AsyncInvokeGlue).
+        _allow(models, ObjectEventQueue.eventbridge_key_statement(INBOX_EVENTS_SID))
+
+        # Observability stack. The audit trail encrypts its log files with the logs key and writes
+        # them to the access-log bucket (AuditTrail). Alarms publish to the encrypted topic
+        # (SecurityAlarms).
+        trail_name = self.names.audit_trail
+        _allow(logs, *AuditTrail.key_statements(logs, trail_name))
+        _allow(logs, SecurityAlarms.alarm_topic_key_statement(logs))
+        _allow(access_logs, *AuditTrail.bucket_statements(access_logs, trail_name))
+
     def _key(self, construct_id: str, domain: str, description: str) -> kms.Key:
         return create_key(
             self,
             construct_id,
-            alias=f"alias/{PROJECT.lower()}/{self.config.profile}/{domain}",
+            alias=self.names.key_alias(domain),
             description=description,
-            removal_policy=self.config.data_removal_policy,
+            removal_policy=self.deployment.data_removal_policy,
         )
 
     def _acknowledge_access_log_bucket(self, access_logs: SecureBucket) -> None:
@@ -115,3 +183,8 @@ class DataStack(PlatformStack):
             "log every log delivery, without end.",
             "cdk-validator-cfnguard::s3_bucket_logging_enabled_check",
         )
+
+
+def _allow(resource: kms.Key | s3.Bucket, *statements: iam.PolicyStatement) -> None:
+    for statement in statements:
+        resource.add_to_resource_policy(statement)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from infra.config import AppConfig
-from infra.constructs.realtime_endpoint import ScaleToZeroRealtimeEndpoint
+from infra.config import DeploymentSection, ServingSection
+from infra.constructs.realtime_endpoint import DataCapture, ScaleToZeroRealtimeEndpoint
 from infra.constructs.serverless_endpoint import ServerlessEndpoint
 from infra.constructs.serving_model import ServingModel, model_archive
-from infra.stacks.base import PROJECT, PlatformStack
+from infra.stacks.base import PlatformStack
 from infra.stacks.data_stack import DataStack
-from infra.stacks.network_stack import WORKLOAD_SUBNETS, NetworkStack
+from infra.stacks.network_stack import NetworkStack
 
 
 class ModelServingStack(PlatformStack):
@@ -28,68 +29,81 @@ class ModelServingStack(PlatformStack):
     Both load `model.tar.gz` (sagemaker/, built at synth) as a CDK asset. The asynchronous and
     batch modes reuse the artifact and ServingModel.
 
-    Attributes other stacks use: artifact, security_group, subnet_ids, realtime, serverless.
+    Attributes other stacks use: artifact, security_group (the endpoints' security group, for
+    models in the VPC), realtime, serverless.
     """
 
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
-        config: AppConfig,
+        deployment: DeploymentSection,
+        serving: ServingSection,
         data: DataStack,
         network: NetworkStack,
     ) -> None:
         super().__init__(
             scope,
-            construct_id,
-            config=config,
+            "ModelServing",
+            deployment=deployment,
             description="SageMaker real-time (scale to zero, Inferentia2) and serverless endpoints",
         )
+        # The serving container for an instance type (CPU, GPU or Neuron): the offline stack serves
+        # the same model with the same containers.
+        self.image_for = serving.image
         self.artifact = s3_assets.Asset(self, "ModelArtifact", path=str(model_archive()))
-        self.subnet_ids = network.vpc.select_subnets(subnet_group_name=WORKLOAD_SUBNETS).subnet_ids
-        self.security_group = self._endpoint_security_group(config, network)
+        self.security_group = self._endpoint_security_group(network)
+        # Named, not referenced: captures go to the data stack's inference bucket without this
+        # stack's policies pinning the data stack's exports.
+        inference = s3.Bucket.from_bucket_attributes(
+            self,
+            "InferenceBucket",
+            bucket_name=self.names.bucket("inference"),
+            bucket_arn=self.names.bucket_arn("inference"),
+        )
 
         realtime_model = ServingModel(
             self,
             "RealtimeModel",
-            config=config,
             mode="real-time",
-            instance_type=config.realtime_instance_type,
+            image=serving.image(serving.realtime_instance_type),
+            instance_type=serving.realtime_instance_type,
             artifact=self.artifact,
-            network=(self.security_group, self.subnet_ids),
+            vpc=network.vpc,
+            vpc_subnets=network.workload_subnets,
+            security_groups=[self.security_group],
         )
         self.realtime = ScaleToZeroRealtimeEndpoint(
             self,
             "Realtime",
-            config=config,
-            endpoint_name=f"{PROJECT}-{config.profile}-realtime",
+            endpoint_name=self.names.resource("realtime"),
             serving=realtime_model,
-            security_group=self.security_group,
-            subnet_ids=self.subnet_ids,
-            models_key=data.models_key,
-            logs_key=data.logs_key,
+            max_instances=serving.realtime_max_instances,
+            target_concurrency=serving.realtime_target_concurrency,
+            encryption_key=data.models_key,
+            log_settings=self.log_settings(data.logs_key),
+            data_capture=DataCapture(bucket=inference, sampling_percentage=serving.data_capture_percentage)
+            if serving.data_capture_percentage > 0
+            else None,
         )
-        # The instances download the model artifact while the endpoint is created: the egress rule to
-        # S3 (a separate resource, its prefix list ID coming from the network stack) must exist first.
-        self.realtime.endpoint.node.add_dependency(self.security_group)
 
         serverless_model = ServingModel(
             self,
             "ServerlessModel",
-            config=config,
             mode="serverless",
+            image=serving.image(None),
             instance_type=None,
             artifact=self.artifact,
-            network=None,
         )
         self.serverless = ServerlessEndpoint(
             self,
             "Serverless",
-            config=config,
-            endpoint_name=f"{PROJECT}-{config.profile}-serverless",
+            endpoint_name=self.names.resource("serverless"),
             serving=serverless_model,
-            logs_key=data.logs_key,
+            memory_size_mb=serving.serverless_memory_mb,
+            max_concurrency=serving.serverless_max_concurrency,
+            provisioned_concurrency=serving.serverless_provisioned_concurrency,
+            log_settings=self.log_settings(data.logs_key),
         )
         self._outputs()
 
@@ -103,7 +117,7 @@ class ModelServingStack(PlatformStack):
         )
         cdk.CfnOutput(self, "ServerlessEndpointName", value=self.serverless.endpoint_name)
 
-    def _endpoint_security_group(self, config: AppConfig, network: NetworkStack) -> ec2.SecurityGroup:
+    def _endpoint_security_group(self, network: NetworkStack) -> ec2.SecurityGroup:
         """No inbound rule: SageMaker reaches the instances over its own network. Outbound only
         HTTPS, which SageMaker uses to download the model artifact from S3 through the VPC's
         gateway endpoint (the model container itself is network-isolated and sends nothing)."""
@@ -121,6 +135,6 @@ class ModelServingStack(PlatformStack):
             network.s3_prefix_list.peer, ec2.Port.tcp(443), "HTTPS to S3 through the gateway endpoint"
         )
         security_group.add_egress_rule(
-            ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.tcp(443), "HTTPS to the interface endpoints"
+            network.interface_endpoints.peer, ec2.Port.tcp(443), "HTTPS to the interface endpoints"
         )
         return security_group

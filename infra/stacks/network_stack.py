@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.config import AppConfig
+from infra.config import DeploymentSection, NetworkSection
 from infra.constructs.interface_endpoints import InterfaceEndpoints
 from infra.constructs.log_group import EncryptedLogGroup
 from infra.constructs.managed_prefix_list import ManagedPrefixList
@@ -31,48 +32,59 @@ class NetworkStack(PlatformStack):
     peer a security group allows for HTTPS to S3 through the gateway endpoint).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, logs_key: kms.IKey) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        deployment: DeploymentSection,
+        network: NetworkSection,
+        workload_az_ids: tuple[str, ...] | None,
+        logs_key: kms.IKey,
+    ) -> None:
         super().__init__(
             scope,
-            construct_id,
-            config=config,
+            "Network",
+            deployment=deployment,
             description="Private VPC, VPC endpoints and flow logs",
         )
+        self._az_count = network.az_count
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
-            max_azs=config.az_count,
-            subnet_configuration=self._subnet_layout(config),
+            ip_addresses=ec2.IpAddresses.cidr(network.vpc_cidr),
+            max_azs=network.az_count,
+            subnet_configuration=self._subnet_layout(network),
             # One NAT per AZ in prod, so that losing an AZ does not cut the others off; one in dev.
-            nat_gateways=(config.az_count if config.is_production else 1) if config.internet_egress else 0,
+            nat_gateways=(network.az_count if deployment.is_production else 1)
+            if network.internet_egress
+            else 0,
             # Strip the rules of the VPC's default security group, so nothing can use it by mistake.
             restrict_default_security_group=True,
         )
         self.workload_subnets = ec2.SubnetSelection(subnet_group_name=WORKLOAD_SUBNETS)
-        if config.workload_az_ids:
-            self._pin_availability_zone_ids(config.workload_az_ids)
+        if workload_az_ids:
+            self._pin_availability_zone_ids(workload_az_ids)
 
-        self._add_flow_logs(config, logs_key)
+        self._add_flow_logs(logs_key)
         self._add_s3_gateway_endpoint()
         # Through the gateway endpoint, S3 is reached at its public ranges, not inside the VPC: a
         # workload that calls S3 needs egress to them (S3's managed prefix list), not to the VPC.
-        lookup_logs = EncryptedLogGroup(self, "S3PrefixListLookupLogs", config=config, key=logs_key)
+        lookup_logs = EncryptedLogGroup(self, "S3PrefixListLookupLogs", settings=self.log_settings(logs_key))
         self.s3_prefix_list = ManagedPrefixList(
             self,
             "S3PrefixList",
             name=f"com.amazonaws.{self.region}.s3",
             log_group=lookup_logs.log_group,
-            reserve_concurrency=config.reserve_lambda_concurrency,
+            reserve_concurrency=deployment.reserve_lambda_concurrency,
         )
         self.interface_endpoints = InterfaceEndpoints(
             self,
             "InterfaceEndpoints",
             vpc=self.vpc,
-            vpc_cidr=config.vpc_cidr,
-            subnets=self.workload_subnets,
+            vpc_cidr=network.vpc_cidr,
+            vpc_subnets=self.workload_subnets,
         )
-        if config.internet_egress:
+        if network.internet_egress:
             self._acknowledge_internet_egress()
         accept_cdk_provider(
             self,
@@ -96,21 +108,21 @@ class NetworkStack(PlatformStack):
                 cfn_subnet.add_property_override("AvailabilityZoneId", az_id)
 
     @staticmethod
-    def _subnet_layout(config: AppConfig) -> list[ec2.SubnetConfiguration]:
+    def _subnet_layout(network: NetworkSection) -> list[ec2.SubnetConfiguration]:
         """Workload subnets come first, each a quarter of the VPC, so their ranges stay put when
         `internet_egress` or `az_count` changes (a subnet whose range changes is replaced, and
         everything in it with it). The public subnets only hold NAT gateways: /28 is enough."""
-        workload_mask = int(config.vpc_cidr.split("/")[1]) + 2
+        workload_mask = int(network.vpc_cidr.split("/")[1]) + 2
         layout = [
             ec2.SubnetConfiguration(
                 name=WORKLOAD_SUBNETS,
                 subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                if config.internet_egress
+                if network.internet_egress
                 else ec2.SubnetType.PRIVATE_ISOLATED,
                 cidr_mask=workload_mask,
             )
         ]
-        if config.internet_egress:
+        if network.internet_egress:
             layout.append(
                 ec2.SubnetConfiguration(
                     name=PUBLIC_SUBNETS,
@@ -122,14 +134,14 @@ class NetworkStack(PlatformStack):
             )
         return layout
 
-    def _add_flow_logs(self, config: AppConfig, logs_key: kms.IKey) -> None:
+    def _add_flow_logs(self, logs_key: kms.IKey) -> None:
         """Every accepted and rejected connection, to a KMS-encrypted log group.
 
         The delivery role is ours rather than the CDK's default: its permissions sit in a
         customer-managed policy (the HIPAA, NIST and PCI packs reject inline policies), and its
         trust is limited to flow logs of this account (confused-deputy protection).
         """
-        log_group = EncryptedLogGroup(self, "FlowLogs", config=config, key=logs_key).log_group
+        log_group = EncryptedLogGroup(self, "FlowLogs", settings=self.log_settings(logs_key)).log_group
         delivery_role = iam.Role(
             self,
             "FlowLogsDeliveryRole",
@@ -164,6 +176,13 @@ class NetworkStack(PlatformStack):
             ),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The VPC's AZs, picked with `Fn::GetAZs` at deploy time: with a concrete account the CDK
+        would look them up through the AWS API (and fail without credentials). The config has
+        already checked that the region offers `az_count` AZs."""
+        return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(self._az_count)]
 
     def _add_s3_gateway_endpoint(self) -> None:
         """S3 through a gateway endpoint (free), with a data-perimeter policy.

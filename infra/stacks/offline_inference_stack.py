@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.config import BATCH_INPUT_ROOT, AppConfig
+from infra.config import DeploymentSection, OfflineInferenceSection
 from infra.constructs.async_endpoint import (
     FAILURE_PREFIX,
     INBOX_PREFIX,
@@ -14,9 +15,9 @@ from infra.constructs.async_endpoint import (
     AsyncInferenceEndpoint,
 )
 from infra.constructs.async_invoke_glue import AsyncInvokeGlue
-from infra.constructs.batch_transform_runs import BatchTransformRuns
+from infra.constructs.batch_transform_runs import INPUT_ROOT, BatchSchedule, BatchTransformRuns
 from infra.constructs.serving_model import ServingModel
-from infra.stacks.base import PROJECT, PlatformStack
+from infra.stacks.base import PlatformStack
 from infra.stacks.data_stack import DataStack
 from infra.stacks.model_serving_stack import ModelServingStack
 from infra.stacks.network_stack import NetworkStack
@@ -39,74 +40,104 @@ class OfflineInferenceStack(PlatformStack):
     def __init__(
         self,
         scope: Construct,
-        construct_id: str,
         *,
-        config: AppConfig,
+        deployment: DeploymentSection,
+        offline_inference: OfflineInferenceSection,
         data: DataStack,
         network: NetworkStack,
         serving: ModelServingStack,
     ) -> None:
         super().__init__(
             scope,
-            construct_id,
-            config=config,
+            "OfflineInference",
+            deployment=deployment,
             description="SageMaker asynchronous endpoint (scale from zero) and batch transform runs",
         )
         # The glue calls the SageMaker runtime API from the VPC. (Lambda's event source mapping,
         # not the function, polls the queue: no SQS endpoint is needed.)
         network.interface_endpoints.require(ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME)
-        in_vpc = (serving.security_group, serving.subnet_ids)
+        # Named, not referenced: the roles' statements on its prefixes pin none of the data stack's exports.
+        inference = s3.Bucket.from_bucket_attributes(
+            self,
+            "InferenceBucket",
+            bucket_name=self.names.bucket("inference"),
+            bucket_arn=self.names.bucket_arn("inference"),
+        )
+        log_settings = self.log_settings(data.logs_key)
 
         async_model = ServingModel(
             self,
             "AsyncModel",
-            config=config,
             mode="asynchronous",
-            instance_type=config.async_instance_type,
+            image=serving.image_for(offline_inference.async_instance_type),
+            instance_type=offline_inference.async_instance_type,
             artifact=serving.artifact,
-            network=in_vpc,
+            # Where the real-time model runs: the workload subnets, the endpoints' security group.
+            vpc=network.vpc,
+            vpc_subnets=network.workload_subnets,
+            security_groups=[serving.security_group],
         )
         self.async_endpoint = AsyncInferenceEndpoint(
             self,
             "Async",
-            config=config,
-            endpoint_name=f"{PROJECT}-{config.profile}-async",
+            endpoint_name=self.names.resource("async"),
             serving=async_model,
-            models_key=data.models_key,
-            logs_key=data.logs_key,
+            bucket=inference,
+            encryption_key=data.models_key,
+            log_settings=log_settings,
+            max_instances=offline_inference.async_max_instances,
+            max_concurrent_invocations=offline_inference.async_max_concurrent_invocations,
+            backlog_per_instance=offline_inference.async_backlog_per_instance,
         )
         self.async_glue = AsyncInvokeGlue(
             self,
             "AsyncInvoke",
-            config=config,
-            endpoint_name=self.async_endpoint.endpoint_name,
-            endpoint_arn=self.async_endpoint.endpoint.ref,
-            models_key=data.models_key,
-            logs_key=data.logs_key,
+            endpoint=self.async_endpoint,
+            invocation_timeout_seconds=offline_inference.async_invocation_timeout_seconds,
+            log_settings=log_settings,
             vpc=network.vpc,
-            subnets=network.workload_subnets,
+            vpc_subnets=network.workload_subnets,
+            interface_endpoints=network.interface_endpoints.peer,
+            reserve_concurrency=deployment.reserve_lambda_concurrency,
         )
 
         batch_model = ServingModel(
             self,
             "BatchModel",
-            config=config,
             mode="batch",
-            instance_type=config.batch_instance_type,
+            image=serving.image_for(offline_inference.batch_instance_type),
+            instance_type=offline_inference.batch_instance_type,
             artifact=serving.artifact,
-            network=in_vpc,
+            vpc=network.vpc,
+            vpc_subnets=network.workload_subnets,
+            security_groups=[serving.security_group],
         )
         self.batch = BatchTransformRuns(
             self,
             "BatchTransform",
-            config=config,
             serving=batch_model,
-            models_key=data.models_key,
-            logs_key=data.logs_key,
+            bucket=inference,
+            encryption_key=data.models_key,
+            log_settings=log_settings,
+            instance_count=offline_inference.batch_instance_count,
+            max_payload_mb=offline_inference.batch_max_payload_mb,
+            timeout=cdk.Duration.minutes(offline_inference.batch_timeout_minutes),
+            key_alias=self.names.key_alias("batch-runs"),
+            removal_policy=deployment.data_removal_policy,
+            schedule=BatchSchedule(
+                offline_inference.batch_schedule, offline_inference.batch_schedule_input_prefix
+            )
+            if offline_inference.batch_schedule
+            else None,
             vpc=network.vpc,
-            subnets=network.workload_subnets,
+            vpc_subnets=network.workload_subnets,
+            interface_endpoints=network.interface_endpoints.peer,
             s3_prefix_list=network.s3_prefix_list.peer,
+            reserve_concurrency=deployment.reserve_lambda_concurrency,
         )
+        self._outputs(data)
+
+    def _outputs(self, data: DataStack) -> None:
         inference = data.inference_bucket.bucket_name
         cdk.CfnOutput(self, "AsyncEndpointName", value=self.async_endpoint.endpoint_name)
         cdk.CfnOutput(
@@ -120,7 +151,7 @@ class OfflineInferenceStack(PlatformStack):
         cdk.CfnOutput(
             self,
             "BatchStateMachineArn",
-            value=self.batch.state_machine.state_machine_arn,
+            value=self.batch.state_machine_arn,
             description='Start with {"input_prefix": "batch/input/<folder>/"}',
         )
-        cdk.CfnOutput(self, "BatchInputUri", value=f"s3://{inference}/{BATCH_INPUT_ROOT}")
+        cdk.CfnOutput(self, "BatchInputUri", value=f"s3://{inference}/{INPUT_ROOT}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from agent_actions.deployment import Deployment
 from agent_actions.sample_digits import SAMPLE_DIGITS
 
 
@@ -26,56 +26,45 @@ class UnexpectedAnswerError(RuntimeError):
     serving code, a guardrail action it does not know)."""
 
 
-class MisconfiguredError(RuntimeError):
-    """The function's environment contradicts itself; the message says how to fix it."""
+# The AWS calls the actions make, one protocol per service (a boto3 client of the service satisfies it).
 
 
-@dataclass(frozen=True)
-class Deployment:
-    """This project's resources, as the stacks name them (the function's environment)."""
+class Endpoints(Protocol):
+    """A boto3 `sagemaker` client, as list_endpoints and describe_endpoint use it."""
 
-    endpoint_names: tuple[str, ...]
-    realtime_endpoint: str | None
-    batch_state_machine_arn: str | None
-    batch_input_prefix: str | None
-    knowledge_base_id: str | None
-    data_source_id: str | None
-    # The real-time endpoint hosts an inference component: invocations must name it.
-    realtime_component: str | None = None
-    # The guardrail that knowledge-base passages go through before they reach the model.
-    guardrail_id: str | None = None
-    guardrail_version: str | None = None
+    exceptions: Any  # the client's modeled errors, ClientError among them
 
-    @classmethod
-    def from_environment(cls, environ: dict[str, str]) -> Deployment:
-        def optional(name: str) -> str | None:
-            return environ.get(name) or None
+    def describe_endpoint(self, **kwargs: Any) -> dict[str, Any]: ...
 
-        names = tuple(n for n in environ.get("ENDPOINT_NAMES", "").split(",") if n)
-        return cls(
-            endpoint_names=names,
-            realtime_endpoint=optional("REALTIME_ENDPOINT_NAME"),
-            batch_state_machine_arn=optional("BATCH_STATE_MACHINE_ARN"),
-            batch_input_prefix=optional("BATCH_INPUT_PREFIX"),
-            knowledge_base_id=optional("KNOWLEDGE_BASE_ID"),
-            data_source_id=optional("DATA_SOURCE_ID"),
-            realtime_component=optional("REALTIME_INFERENCE_COMPONENT_NAME"),
-            guardrail_id=optional("GUARDRAIL_ID"),
-            guardrail_version=optional("GUARDRAIL_VERSION"),
-        )
 
-    def passage_guardrail(self) -> tuple[str, str] | None:
-        """(id, version) of the guardrail for knowledge-base passages, None if there is none.
-        Half a guardrail is refused rather than taken for none: passages never go out unguarded
-        by mistake."""
-        if self.guardrail_id and self.guardrail_version:
-            return self.guardrail_id, self.guardrail_version
-        if self.guardrail_id or self.guardrail_version:
-            raise MisconfiguredError(
-                "GUARDRAIL_ID and GUARDRAIL_VERSION must be set together (or neither): "
-                "knowledge-base passages are not returned unguarded"
-            )
-        return None
+class EndpointRuntime(Protocol):
+    """A boto3 `sagemaker-runtime` client, as send_test_prediction uses it."""
+
+    def invoke_endpoint(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class StateMachines(Protocol):
+    """A boto3 `stepfunctions` client, as start_batch_transform uses it."""
+
+    def start_execution(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class IngestionJobs(Protocol):
+    """A boto3 `bedrock-agent` client, as ingestion_jobs uses it."""
+
+    def list_ingestion_jobs(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class KnowledgeBases(Protocol):
+    """A boto3 `bedrock-agent-runtime` client, as search_knowledge_base uses it."""
+
+    def retrieve(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class Guardrails(Protocol):
+    """A boto3 `bedrock-runtime` client, as search_knowledge_base (the guardrail) uses it."""
+
+    def apply_guardrail(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 def _require(value: str | None, what: str) -> str:
@@ -84,12 +73,12 @@ def _require(value: str | None, what: str) -> str:
     return value
 
 
-def list_endpoints(sagemaker: Any, deployment: Deployment) -> list[dict[str, str]]:
+def list_endpoints(sagemaker: Endpoints, deployment: Deployment) -> list[dict[str, str]]:
     """Each of this project's endpoints with its status (NOT_DEPLOYED if it does not exist)."""
     return [_endpoint_status(sagemaker, name) for name in deployment.endpoint_names]
 
 
-def describe_endpoint(sagemaker: Any, deployment: Deployment, endpoint_name: str) -> dict[str, Any]:
+def describe_endpoint(sagemaker: Endpoints, deployment: Deployment, endpoint_name: str) -> dict[str, Any]:
     if not isinstance(endpoint_name, str) or endpoint_name not in deployment.endpoint_names:
         allowed = ", ".join(deployment.endpoint_names) or "none"
         raise InvalidRequestError(
@@ -105,7 +94,7 @@ def describe_endpoint(sagemaker: Any, deployment: Deployment, endpoint_name: str
     }
 
 
-def _endpoint_status(sagemaker: Any, name: str) -> dict[str, str]:
+def _endpoint_status(sagemaker: Endpoints, name: str) -> dict[str, str]:
     try:
         return {"name": name, "status": sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"]}
     except sagemaker.exceptions.ClientError as error:
@@ -114,7 +103,7 @@ def _endpoint_status(sagemaker: Any, name: str) -> dict[str, str]:
         raise
 
 
-def send_test_prediction(runtime: Any, deployment: Deployment, digit: int) -> dict[str, Any]:
+def send_test_prediction(runtime: EndpointRuntime, deployment: Deployment, digit: int) -> dict[str, Any]:
     """Send a known handwritten `digit` to the real-time endpoint and report what it predicted."""
     # True == 1 and 7.0 == 7 to a dict, not to the agent that asked.
     if not _is_whole_number(digit) or digit not in SAMPLE_DIGITS:
@@ -164,7 +153,9 @@ _PREFIX = re.compile(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/?")
 MAX_KEY_CHARACTERS = 1024  # S3 keys have at most 1024 bytes (these prefixes are ASCII)
 
 
-def start_batch_transform(stepfunctions: Any, deployment: Deployment, input_prefix: str) -> dict[str, str]:
+def start_batch_transform(
+    stepfunctions: StateMachines, deployment: Deployment, input_prefix: str
+) -> dict[str, str]:
     """Start the batch-transform state machine on a prefix under the batch input prefix."""
     base = _require(deployment.batch_input_prefix, "batch transform")
     state_machine = _require(deployment.batch_state_machine_arn, "batch transform")
@@ -189,7 +180,7 @@ def start_batch_transform(stepfunctions: Any, deployment: Deployment, input_pref
     return {"execution": execution["executionArn"], "input_prefix": input_prefix}
 
 
-def ingestion_jobs(bedrock_agent: Any, deployment: Deployment, limit: int) -> list[dict[str, Any]]:
+def ingestion_jobs(bedrock_agent: IngestionJobs, deployment: Deployment, limit: int) -> list[dict[str, Any]]:
     """The knowledge base's latest ingestion jobs, newest first."""
     if not _is_whole_number(limit) or not 1 <= limit <= 25:
         raise InvalidRequestError(f"limit {shown(limit)} must be a whole number from 1 to 25")
@@ -214,7 +205,11 @@ MAX_QUERY_CHARACTERS = 2048  # far more than a question; Retrieve itself takes u
 
 
 def search_knowledge_base(
-    knowledge_bases: Any, guardrails: Any, deployment: Deployment, query: str, max_results: int
+    knowledge_bases: KnowledgeBases,
+    guardrails: Guardrails,
+    deployment: Deployment,
+    query: str,
+    max_results: int,
 ) -> dict[str, Any]:
     """The knowledge base's best passages for `query`, each with its source document and score.
 
@@ -265,7 +260,7 @@ def _passage(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def guarded_text(guardrails: Any, guardrail: tuple[str, str], text: str) -> tuple[str, bool]:
+def guarded_text(guardrails: Guardrails, guardrail: tuple[str, str], text: str) -> tuple[str, bool]:
     """`text` as the guardrail lets it through, and whether it intervened: ApplyGuardrail with
     source INPUT; on GUARDRAIL_INTERVENED its `outputs` (the blocked message, or the text with
     PII masked) replace the text."""

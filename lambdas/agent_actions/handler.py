@@ -30,37 +30,49 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from agent_actions import actions
-from agent_actions.actions import Deployment, InvalidRequestError, MisconfiguredError, UnexpectedAnswerError
+from agent_actions.actions import (
+    EndpointRuntime,
+    Endpoints,
+    Guardrails,
+    IngestionJobs,
+    InvalidRequestError,
+    KnowledgeBases,
+    StateMachines,
+    UnexpectedAnswerError,
+)
+from agent_actions.deployment import Deployment, MisconfiguredError
 from agent_actions.gateway import tool_arguments, tool_error, tool_name
 
 logger = Logger()
 
 
 class Clients:
-    """AWS clients, created on first use (a cold start pays only for what it calls)."""
+    """AWS clients, each created on first use and kept for the container's life: importing this
+    module creates none, a cold start pays only for what its tool calls, and a warm invocation
+    reuses them."""
 
     @functools.cached_property
-    def sagemaker(self) -> Any:
+    def sagemaker(self) -> Endpoints:
         return boto3.client("sagemaker")
 
     @functools.cached_property
-    def runtime(self) -> Any:
+    def runtime(self) -> EndpointRuntime:
         return boto3.client("sagemaker-runtime")
 
     @functools.cached_property
-    def stepfunctions(self) -> Any:
+    def stepfunctions(self) -> StateMachines:
         return boto3.client("stepfunctions")
 
     @functools.cached_property
-    def bedrock_agent(self) -> Any:
+    def bedrock_agent(self) -> IngestionJobs:
         return boto3.client("bedrock-agent")
 
     @functools.cached_property
-    def bedrock_agent_runtime(self) -> Any:
+    def bedrock_agent_runtime(self) -> KnowledgeBases:
         return boto3.client("bedrock-agent-runtime")
 
     @functools.cached_property
-    def bedrock_runtime(self) -> Any:
+    def bedrock_runtime(self) -> Guardrails:
         return boto3.client("bedrock-runtime")
 
 

@@ -10,6 +10,7 @@ fails the invocation with NotAnSqsBatchError, before any call.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -20,10 +21,30 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from async_invoke.invoke import AsyncEndpoint, MalformedEventError, Skipped, objects_in, plan, sqs_records
+from async_invoke.invoke import (
+    AsyncEndpoint,
+    MalformedEventError,
+    SageMakerRuntime,
+    Skipped,
+    objects_in,
+    plan,
+    sqs_records,
+)
 
 logger = Logger()
 metrics = Metrics()
+
+
+class Clients:
+    """AWS clients, each created on first use and kept for the container's life: importing this
+    module creates none, and a warm invocation reuses them."""
+
+    @functools.cached_property
+    def sagemaker_runtime(self) -> SageMakerRuntime:
+        return boto3.client("sagemaker-runtime")
+
+
+clients = Clients()
 
 
 def handle(
@@ -67,7 +88,7 @@ def handle(
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict:
     endpoint = AsyncEndpoint(
-        runtime=boto3.client("sagemaker-runtime"),
+        runtime=clients.sagemaker_runtime,
         endpoint_name=os.environ["ENDPOINT_NAME"],
         invocation_timeout_seconds=int(os.environ["INVOCATION_TIMEOUT_SECONDS"]),
     )

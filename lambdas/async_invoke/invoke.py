@@ -12,7 +12,7 @@ A message that is not an S3 event at all is malformed: it is retried and then la
 dead-letter queue for a person to look at. An invocation whose event is not an SQS batch at all
 fails with NotAnSqsBatchError before anything is read or called.
 
-(kb_ingestion/ingestion.py has its own copy of the SQS batch check: each function's asset holds
+(kb_ingestion/events.py has its own copy of the SQS batch check: each function's asset holds
 only its own package.)
 """
 

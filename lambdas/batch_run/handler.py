@@ -7,6 +7,7 @@ which the state machine catches to fail the execution with the message.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -14,9 +15,21 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_run.runs import InvalidBatchInputError, prepare_run
+from batch_run.runs import InvalidBatchInputError, ObjectLister, prepare_run
 
 logger = Logger()
+
+
+class Clients:
+    """AWS clients, each created on first use and kept for the container's life: importing this
+    module creates none, and a warm invocation reuses them."""
+
+    @functools.cached_property
+    def s3(self) -> ObjectLister:
+        return boto3.client("s3")
+
+
+clients = Clients()
 
 
 @logger.inject_lambda_context
@@ -30,7 +43,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         execution_name=event["execution_name"],
         start_time=event["start_time"],
         bucket=os.environ["INFERENCE_BUCKET"],
-        s3=boto3.client("s3"),
+        s3=clients.s3,
     )
     logger.info("batch run prepared", extra=run)
     return run

@@ -7,20 +7,33 @@ exception fails the resource, and the framework reports its message to CloudForm
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invocation_logging.setting import apply, parse_request
+from invocation_logging.setting import BedrockLogging, apply, parse_request
 
 logger = Logger()
+
+
+class Clients:
+    """AWS clients, each created on first use and kept for the container's life: importing this
+    module creates none, and a warm invocation reuses them."""
+
+    @functools.cached_property
+    def bedrock(self) -> BedrockLogging:
+        return boto3.client("bedrock")
+
+
+clients = Clients()
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_request(event)
-    answer = apply(request, boto3.client("bedrock"))
+    answer = apply(request, clients.bedrock)
     logger.info("model invocation logging", extra={"request": request.request_type, "answer": answer})
     return answer

@@ -9,6 +9,7 @@ that is not an SQS batch at all fails the invocation with NotAnSqsBatchError, be
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from typing import Any
@@ -20,10 +21,23 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kb_ingestion.ingestion import BatchPlan, KnowledgeBaseSync, Outcome, plan_batch, sqs_records
+from kb_ingestion.events import sqs_records
+from kb_ingestion.ingestion import BatchPlan, IngestionJobs, KnowledgeBaseSync, Outcome, plan_batch
 
 logger = Logger()
 metrics = Metrics()
+
+
+class Clients:
+    """AWS clients, each created on first use and kept for the container's life: importing this
+    module creates none, and a warm invocation reuses them."""
+
+    @functools.cached_property
+    def bedrock_agent(self) -> IngestionJobs:
+        return boto3.client("bedrock-agent")
+
+
+clients = Clients()
 
 
 class RecordNotDoneError(Exception):
@@ -61,7 +75,7 @@ def handle(
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict:
     sync = KnowledgeBaseSync(
-        boto3.client("bedrock-agent"),
+        clients.bedrock_agent,
         knowledge_base_id=os.environ["KNOWLEDGE_BASE_ID"],
         data_source_id=os.environ["DATA_SOURCE_ID"],
     )

@@ -7,7 +7,7 @@ import json
 import aws_cdk as cdk
 
 from infra.config import load_config
-from infra.constructs.guardrail import configuration_fingerprint
+from infra.constructs.guardrail import BLOCKED_INPUT, BLOCKED_OUTPUT
 from infra.platform import build_platform
 from infra.stacks.assistant_stack import INSTRUCTION, tool_schema
 from tests.conftest import Synth, cdk_context
@@ -39,7 +39,7 @@ def test_words_pii_topics_and_grounding(dev: Synth) -> None:
     pii = {
         e["Type"]: e["Action"] for e in properties["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]
     }
-    assert pii == dev.config.guardrail_pii_entities
+    assert pii == dev.config.guardrail.pii_entities
     [topic] = properties["TopicPolicyConfig"]["TopicsConfig"]
     assert (topic["Name"], topic["Type"]) == ("Credentials and secrets", "DENY")
     assert properties["ContextualGroundingPolicyConfig"]["FiltersConfig"] == [
@@ -56,24 +56,32 @@ def test_the_guardrail_is_encrypted_with_a_project_key(dev: Synth) -> None:
 
 def test_the_version_carries_the_configuration_fingerprint(dev: Synth) -> None:
     [version] = dev.resources(dev.platform.assistant, "AWS::Bedrock::GuardrailVersion").values()
-    assert (
-        version["Properties"]["Description"]
-        == f"Guardrail configuration {configuration_fingerprint(dev.config)}"
-    )
-    assistant = dev.platform.assistant
-    guardrail_id = assistant.get_logical_id(assistant.guardrail.guardrail)
+    fingerprint = dev.config.guardrail.fingerprint(messages=[BLOCKED_INPUT, BLOCKED_OUTPUT])
+    assert version["Properties"]["Description"] == f"Guardrail configuration {fingerprint}"
+    [guardrail_id] = dev.resources(dev.platform.assistant, "AWS::Bedrock::Guardrail")
     assert version["Properties"]["GuardrailIdentifier"] == {"Fn::GetAtt": [guardrail_id, "GuardrailId"]}
 
 
+def test_an_unchanged_guardrail_keeps_its_version_across_the_config_redesign(dev: Synth) -> None:
+    """A new fingerprint replaces the guardrail version (its Description is create-only), and while
+    the deploy moves the harness's policy and the harness to the new version, model calls fail.
+    Giving the config sections (issue 15) kept the digest of the default guardrail unchanged."""
+    [version] = dev.resources(dev.platform.assistant, "AWS::Bedrock::GuardrailVersion").values()
+    assert version["Properties"]["Description"] == "Guardrail configuration 9934cc05b55d68ca"
+
+
 def test_the_fingerprint_changes_with_the_guardrail_configuration_and_only_with_it() -> None:
-    base = configuration_fingerprint(load_config(cdk_context()))
-    assert configuration_fingerprint(load_config(cdk_context())) == base
-    assert configuration_fingerprint(load_config(cdk_context(az_count=3))) == base  # not a guardrail setting
-    assert configuration_fingerprint(load_config(cdk_context(guardrail_grounding_threshold="0.8"))) != base
-    changed_filter = '{"insults": {"input": "MEDIUM", "output": "HIGH"}}'
-    assert (
-        configuration_fingerprint(load_config(cdk_context(guardrail_content_filters=changed_filter))) != base
-    )
+    def fingerprint(**overrides: str) -> str:
+        section = load_config(cdk_context(**overrides)).guardrail
+        return section.fingerprint(messages=[BLOCKED_INPUT, BLOCKED_OUTPUT])
+
+    base = fingerprint()
+    assert fingerprint() == base
+    assert fingerprint(az_count=3) == base  # not a guardrail setting
+    assert fingerprint(guardrail_grounding_threshold="0.8") != base
+    assert fingerprint(guardrail_content_filters='{"insults": {"input": "MEDIUM", "output": "HIGH"}}') != base
+    assert fingerprint(guardrail_pii_entities='{"EMAIL": "BLOCK"}') != base
+    assert fingerprint(guardrail_denied_topics="[]") != base
 
 
 # --- the harness ---------------------------------------------------------------------------------------
@@ -155,9 +163,9 @@ def test_only_the_gateways_tools_with_bounded_loops_and_the_instruction_from_its
     assert harness["AllowedTools"] == ["@operations/*"]
     config = dev.config
     assert (harness["MaxIterations"], harness["MaxTokens"], harness["TimeoutSeconds"]) == (
-        config.assistant_max_iterations,
-        config.assistant_max_tokens,
-        config.assistant_timeout_seconds,
+        config.assistant.max_iterations,
+        config.assistant.max_tokens,
+        config.assistant.timeout_seconds,
     )
     [prompt] = harness["SystemPrompt"]
     assert prompt["Text"] == INSTRUCTION.read_text(encoding="utf-8").strip()
@@ -167,14 +175,14 @@ def test_the_harness_runs_in_the_workload_subnets_in_vpc_mode(dev: Synth) -> Non
     network = one(dev, "AWS::BedrockAgentCore::Harness")["Environment"]["AgentCoreRuntimeEnvironment"]
     config = network["NetworkConfiguration"]
     assert config["NetworkMode"] == "VPC"
-    assert len(config["NetworkModeConfig"]["Subnets"]) == dev.config.az_count
+    assert len(config["NetworkModeConfig"]["Subnets"]) == dev.config.network.az_count
     [group] = config["NetworkModeConfig"]["SecurityGroups"]
     assert "HarnessSecurityGroup" in json.dumps(group)
 
 
 def test_session_memory_is_encrypted_short_term_and_expires(dev: Synth) -> None:
     memory = one(dev, "AWS::BedrockAgentCore::Memory")
-    assert memory["EventExpiryDuration"] == dev.config.assistant_session_expiry_days == 7
+    assert memory["EventExpiryDuration"] == dev.config.assistant.session_expiry_days == 7
     assert "DocumentsKey" in json.dumps(memory["EncryptionKeyArn"])
     assert "MemoryStrategies" not in memory  # long-term strategies bill per record: off by default
     harness = one(dev, "AWS::BedrockAgentCore::Harness")
@@ -232,13 +240,30 @@ def test_the_gateway_role_may_invoke_the_tools_function_and_use_the_key_for_this
 
 
 def test_the_tools_function_acts_on_this_deployment_only(dev: Synth) -> None:
-    statements = policy(dev, "OperationsTools")
-    assert statements["TestPrediction"]["Action"] == "sagemaker:InvokeEndpoint"
-    assert len(statements["TestPrediction"]["Resource"]) == 2  # the endpoint and its inference component
-    assert statements["KnowledgeBase"]["Action"] == ["bedrock:ListIngestionJobs", "bedrock:Retrieve"]
-    assert statements["ApplyTheGuardrail"]["Action"] == "bedrock:ApplyGuardrail"
-    for statement in statements.values():
+    statements = list(policy(dev, "OperationsTools").values())
+
+    def allowing(action: str) -> list[dict]:
+        return [
+            s
+            for s in statements
+            if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        ]
+
+    # The three endpoints; the real-time endpoint and its inference component (InvokeEndpoint
+    # authorizes both when the call names a component).
+    described = [r for s in allowing("sagemaker:DescribeEndpoint") for r in _as_list(s["Resource"])]
+    assert len(described) == 3
+    invoked = [r for s in allowing("sagemaker:InvokeEndpoint") for r in _as_list(s["Resource"])]
+    assert len(invoked) == 2
+    assert len(allowing("states:StartExecution")) == 1
+    for action in ("bedrock:Retrieve", "bedrock:ListIngestionJobs", "bedrock:ApplyGuardrail", "kms:Decrypt"):
+        assert allowing(action), action
+    for statement in statements:
         assert statement["Resource"] != "*" or statement["Sid"] == "VpcNetworkInterfaces"
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def test_the_harness_reaches_its_apis_through_interface_endpoints(dev: Synth) -> None:

@@ -9,9 +9,16 @@ import pytest
 
 from infra.config import load_config
 from infra.constructs.document_ingestion import BATCH_SIZE, MAX_CONCURRENCY, MAX_RECEIVE_COUNT
+from infra.constructs.knowledge_base import (
+    FixedSizeChunking,
+    HierarchicalChunking,
+    KnowledgeBase,
+    NoChunking,
+    SemanticChunking,
+)
 from infra.constructs.s3_vector_store import BEDROCK_NON_FILTERABLE_KEYS
 from infra.constructs.sample_corpus import CORPUS
-from infra.constructs.vpc_function import POWERTOOLS_LAYER, POWERTOOLS_LAYER_VERSION
+from infra.constructs.vpc_function import LAMBDAS, POWERTOOLS_LAYER, POWERTOOLS_LAYER_VERSION
 from infra.stacks.knowledge_base_stack import chunking
 from tests.conftest import Synth, cdk_context, synthesize
 
@@ -100,36 +107,75 @@ def test_the_data_source_reads_the_prefix_and_deletes_its_vectors_with_it(dev: S
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({}, {"chunking_strategy": "FIXED_SIZE"}),
-        ({"chunking_strategy": "none"}, {"chunking_strategy": "NONE"}),
+        ({}, FixedSizeChunking(max_tokens=300, overlap_percentage=20)),
+        ({"chunking_strategy": "none"}, NoChunking()),
+        (
+            {"chunking_strategy": "hierarchical", "hierarchical_overlap_tokens": "50"},
+            HierarchicalChunking(parent_max_tokens=1500, child_max_tokens=300, overlap_tokens=50),
+        ),
         (
             {"chunking_strategy": "semantic", "semantic_buffer_size": "1"},
-            {
-                "chunking_strategy": "SEMANTIC",
-                "semantic_chunking_configuration": {
-                    "max_tokens": 300,
-                    "buffer_size": 1,
-                    "breakpoint_percentile_threshold": 95,
-                },
-            },
+            SemanticChunking(max_tokens=300, buffer_size=1, breakpoint_percentile_threshold=95),
         ),
     ],
 )
-def test_each_chunking_strategy_renders_its_own_settings(overrides: dict, expected: dict) -> None:
-    rendered = chunking(load_config(cdk_context(**overrides)))
-    assert rendered.chunking_strategy == expected["chunking_strategy"]
-    if "semantic_chunking_configuration" in expected:
-        semantic = rendered.semantic_chunking_configuration
-        assert {
-            "max_tokens": semantic.max_tokens,
-            "buffer_size": semantic.buffer_size,
-            "breakpoint_percentile_threshold": semantic.breakpoint_percentile_threshold,
-        } == expected["semantic_chunking_configuration"]
+def test_each_chunking_strategy_reaches_the_knowledge_base_with_its_own_settings(
+    overrides: dict, expected: object
+) -> None:
+    """The stack turns the configuration into the construct's typed chunking (its rendering is
+    tested with the construct: tests/infra/constructs/test_knowledge_base.py)."""
+    assert chunking(load_config(cdk_context(**overrides)).knowledge_base.chunking) == expected
+
+
+def test_the_stack_names_the_documents_bucket_instead_of_referencing_the_data_stack(dev: Synth) -> None:
+    """The knowledge base stack imports the documents bucket by its name (infra/naming.py): the data
+    source, the event rule and the corpus name it as the policies always did, and no output of the
+    data stack for that bucket is needed (the data stack's template no longer has one)."""
+    kb_template = json.dumps(dev.templates[dev.platform.knowledge_base.stack_name])
+    data_outputs = dev.templates[dev.platform.data.stack_name].get("Outputs", {})
+    assert not [name for name in data_outputs if "DocumentsBucket" in name]
+    assert "DocumentsBucket" not in kb_template
+    source = one(dev, "AWS::Bedrock::DataSource")["DataSourceConfiguration"]["S3Configuration"]
+    assert source["BucketArn"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":s3:::genaiplatform-dev-documents-",
+                {"Ref": "AWS::AccountId"},
+                "-us-east-1",
+            ],
+        ]
+    }
+
+
+def test_the_knowledge_base_keeps_its_logical_ids(dev: Synth) -> None:
+    """The KnowledgeBase construct has the ID that logical IDs leave out: the knowledge base, its
+    data source, role and policy keep the logical IDs they had as the stack's own children, so a
+    deploy updates them in place instead of replacing the knowledge base."""
+    kb = dev.platform.knowledge_base
+    assert isinstance(kb.knowledge_base, KnowledgeBase)
+    resources = dev.templates[kb.stack_name]["Resources"]
+    assert resources["KnowledgeBase"]["Type"] == "AWS::Bedrock::KnowledgeBase"
+    assert resources["DocumentsDataSource"]["Type"] == "AWS::Bedrock::DataSource"
+    assert resources["KnowledgeBaseRoleA2B317B9"]["Type"] == "AWS::IAM::Role"
+    assert resources["KnowledgeBasePolicyC27E5132"]["Type"] == "AWS::IAM::ManagedPolicy"
+    queues = {
+        "IngestionQueue8DED9A6F",
+        "IngestionDeadLetterQueueEB97306D",
+        "IngestionDocumentChanges2185D091",
+    }
+    assert queues <= set(resources)
+    # The corpus upload: a new logical ID would upload the corpus anew and then, deleting the old
+    # resource, remove the same prefix (aws-cdk s3-deployment README, "Retain on Delete").
+    corpus = resources["SampleCorpusDeploymentCustomResource256MiB4FA30FAE"]
+    assert corpus["Type"] == "Custom::CDKBucketDeployment"
 
 
 def knowledge_base_role(synth: Synth) -> tuple[dict, list[dict]]:
     kb = synth.platform.knowledge_base
-    role_id = kb.get_logical_id(kb.node.find_child("KnowledgeBaseRole").node.default_child)
+    role_id = kb.get_logical_id(kb.knowledge_base.role.node.default_child)
     role = synth.resources(kb, "AWS::IAM::Role")[role_id]["Properties"]
     policy = next(
         p["Properties"]
@@ -183,15 +229,6 @@ def test_document_events_reach_an_encrypted_queue_with_a_dead_letter_queue(dev: 
     assert "DeadLetterConfig" in target
 
 
-def test_only_the_rule_may_send_to_the_queues(dev: Synth) -> None:
-    for policy in dev.resources(dev.platform.knowledge_base, "AWS::SQS::QueuePolicy").values():
-        allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-        assert [(s["Principal"], s["Action"]) for s in allows] == [
-            ({"Service": "events.amazonaws.com"}, "sqs:SendMessage")
-        ]
-        assert "DocumentChanges" in json.dumps(allows[0]["Condition"]["ArnEquals"]["aws:SourceArn"])
-
-
 def test_the_glue_function_runs_in_the_vpc_with_bounded_concurrency(dev: Synth, prod: Synth) -> None:
     function = glue_function(dev)
     assert function["Runtime"] == "python3.14"
@@ -199,7 +236,7 @@ def test_the_glue_function_runs_in_the_vpc_with_bounded_concurrency(dev: Synth, 
     # Reserved in prod; in dev (reserve_lambda_concurrency off) the event source mapping bounds it.
     assert "ReservedConcurrentExecutions" not in function
     assert glue_function(prod)["ReservedConcurrentExecutions"] == MAX_CONCURRENCY
-    assert len(function["VpcConfig"]["SubnetIds"]) == dev.config.az_count
+    assert len(function["VpcConfig"]["SubnetIds"]) == dev.config.network.az_count
     assert function["Layers"] == [
         f"arn:aws:lambda:us-east-1:017000801446:layer:{POWERTOOLS_LAYER}:{POWERTOOLS_LAYER_VERSION}"
     ]
@@ -231,25 +268,13 @@ def test_the_function_asset_holds_only_its_own_package(dev: Synth) -> None:
         for p in (dev.outdir / f"asset.{asset_hash}").rglob("*")
         if p.is_file()
     )
-    assert files == ["kb_ingestion/__init__.py", "kb_ingestion/handler.py", "kb_ingestion/ingestion.py"]
-
-
-def sdk_call(value: object) -> dict:
-    """An AwsCustomResource call as the template holds it: JSON, joined around references, which
-    come out as <LogicalId> (or <AWS::AccountId>, <StackOutput>)."""
-    if isinstance(value, str):
-        return json.loads(value)
-    parts = []
-    for part in value["Fn::Join"][1]:
-        if isinstance(part, str):
-            parts.append(part)
-        elif "Ref" in part:
-            parts.append(f"<{part['Ref']}>")
-        elif "Fn::GetAtt" in part:
-            parts.append(f"<{part['Fn::GetAtt'][0]}>")
-        else:
-            parts.append("<StackOutput>")
-    return json.loads("".join(parts))
+    package = sorted(
+        p.relative_to(LAMBDAS).as_posix()
+        for p in (LAMBDAS / "kb_ingestion").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert files == package
+    assert "kb_ingestion/handler.py" in files
 
 
 def test_invocation_logging_is_set_by_our_handler_behind_the_provider_framework(dev: Synth) -> None:
@@ -284,15 +309,6 @@ def test_invocation_logging_is_set_by_our_handler_behind_the_provider_framework(
         "bedrock:GetModelInvocationLoggingConfiguration",
         "bedrock:PutModelInvocationLoggingConfiguration",
     ]
-
-
-def test_invocation_logging_waits_for_the_delivery_policy_that_bedrock_checks(dev: Synth) -> None:
-    kb = dev.platform.knowledge_base
-    template = dev.templates[kb.stack_name]["Resources"]
-    [logical_id] = [k for k, r in template.items() if r["Type"] == "Custom::BedrockModelInvocationLogging"]
-    assert any(
-        d.startswith("ModelInvocationLoggingDeliveryPolicy") for d in template[logical_id]["DependsOn"]
-    )
 
 
 def test_bedrock_writes_invocation_logs_only_for_this_account(dev: Synth) -> None:
@@ -363,18 +379,6 @@ def test_opensearch_serverless_collection_is_encrypted_with_the_documents_key(op
     assert opensearch.resources(kb, "AWS::S3Vectors::Index") == {}
 
 
-def test_opensearch_data_access_is_the_knowledge_base_role_and_the_deployer_only(opensearch: Synth) -> None:
-    access = one(opensearch, "AWS::OpenSearchServerless::AccessPolicy")
-    template, variables = access["Policy"]["Fn::Sub"]
-    [rule_set] = json.loads(template)
-    assert rule_set["Principal"] == ["${ReaderWriter}", "${Deployer}"]
-    assert "KnowledgeBaseRole" in json.dumps(variables["ReaderWriter"])
-    assert "cfn-exec-role" in json.dumps(variables["Deployer"])
-    permissions = {p for rule in rule_set["Rules"] for p in rule["Permission"]}
-    assert "aoss:*" not in permissions
-    assert "aoss:DeleteIndex" not in permissions
-
-
 def test_the_opensearch_index_and_the_knowledge_base_agree(opensearch: Synth) -> None:
     kb = opensearch.platform.knowledge_base
     index = one(opensearch, "AWS::OpenSearchServerless::Index")
@@ -383,7 +387,7 @@ def test_the_opensearch_index_and_the_knowledge_base_agree(opensearch: Synth) ->
     mapping = storage["OpensearchServerlessConfiguration"]["FieldMapping"]
     fields = index["Mappings"]["Properties"]
     assert fields[mapping["VectorField"]]["Type"] == "knn_vector"
-    assert fields[mapping["VectorField"]]["Dimension"] == opensearch.config.vector_dimensions
+    assert fields[mapping["VectorField"]]["Dimension"] == opensearch.config.knowledge_base.vector_dimensions
     assert fields[mapping["TextField"]] == {"Type": "text", "Index": True}
     assert fields[mapping["MetadataField"]] == {"Type": "text", "Index": False}
     assert storage["OpensearchServerlessConfiguration"]["VectorIndexName"] == index["IndexName"]

@@ -79,7 +79,7 @@ def test_copies_scale_between_zero_and_the_maximum_on_concurrency(dev: Synth, cp
     assert configuration["PredefinedMetricSpecification"] == {
         "PredefinedMetricType": "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
     }
-    assert configuration["TargetValue"] == dev.config.realtime_target_concurrency
+    assert configuration["TargetValue"] == dev.config.serving.realtime_target_concurrency
 
 
 def test_a_request_that_finds_no_copy_adds_one(dev: Synth) -> None:
@@ -131,7 +131,7 @@ def test_data_capture_goes_encrypted_to_the_inference_bucket_at_the_configured_r
 ) -> None:
     capture = one(cpu, "AWS::SageMaker::EndpointConfig", "Realtime")["DataCaptureConfig"]
     assert capture["EnableCapture"] is True
-    assert capture["InitialSamplingPercentage"] == cpu.config.data_capture_percentage == 25
+    assert capture["InitialSamplingPercentage"] == cpu.config.serving.data_capture_percentage == 25
     assert "genaiplatform-dev-inference-" in json.dumps(capture["DestinationS3Uri"])
     assert json.dumps(capture["DestinationS3Uri"]).endswith('/data-capture/realtime"]]}')
     assert "ModelsKey" in json.dumps(capture["KmsKeyId"])
@@ -148,10 +148,10 @@ def test_the_image_matches_the_hardware(dev: Synth, gpu: Synth, cpu: Synth) -> N
         return one(synth, "AWS::SageMaker::Model", model)["PrimaryContainer"]["Image"]
 
     registry = "763104351884.dkr.ecr.us-east-1.amazonaws.com/"
-    assert image(dev, "RealtimeModel") == registry + dev.config.serving_image_neuron
-    assert image(gpu, "RealtimeModel") == registry + dev.config.serving_image_gpu
-    assert image(cpu, "RealtimeModel") == registry + dev.config.serving_image_cpu
-    assert image(dev, "ServerlessModel") == registry + dev.config.serving_image_cpu
+    assert image(dev, "RealtimeModel") == registry + dev.config.serving.image_neuron
+    assert image(gpu, "RealtimeModel") == registry + dev.config.serving.image_gpu
+    assert image(cpu, "RealtimeModel") == registry + dev.config.serving.image_cpu
+    assert image(dev, "ServerlessModel") == registry + dev.config.serving.image_cpu
 
 
 def test_both_models_load_the_same_artifact_with_our_serving_code(dev: Synth) -> None:
@@ -205,7 +205,7 @@ def test_sagemaker_log_groups_exist_first_encrypted_and_retained(dev: Synth) -> 
     }
     for group in groups:
         assert "LogsKey" in json.dumps(group["Properties"]["KmsKeyId"])
-        assert group["Properties"]["RetentionInDays"] == dev.config.log_retention_days
+        assert group["Properties"]["RetentionInDays"] == dev.config.deployment.log_retention_days
 
 
 # --- serverless ----------------------------------------------------------------------------------

@@ -5,14 +5,9 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-import pytest
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from infra.config import load_config
-from infra.constructs.vpc_function import PythonFunctionInVpc
 from infra.platform import build_platform
 from tests.conftest import Synth, cdk_context
 
@@ -122,7 +117,7 @@ def test_s3_gateway_endpoint_allows_this_account_and_ecr_image_layers_only(dev: 
     assert statements["EcrImageLayers"]["Action"] == "s3:GetObject"
     assert statements["EcrImageLayers"]["Resource"] == "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"
     # One route table per workload subnet, all of them routed through the gateway endpoint.
-    assert len(gateway["RouteTableIds"]) == dev.config.az_count
+    assert len(gateway["RouteTableIds"]) == dev.config.network.az_count
 
 
 def test_the_interface_endpoints_are_exactly_those_the_workloads_declare(dev: Synth) -> None:
@@ -154,7 +149,7 @@ def test_the_interface_endpoints_are_exactly_those_the_workloads_declare(dev: Sy
     assert sorted(e["ServiceName"] for e in endpoints) == [f"com.amazonaws.us-east-1.{s}" for s in expected]
     assert network.interface_endpoints.services == expected
     assert all(e["PrivateDnsEnabled"] for e in endpoints)
-    assert all(len(e["SubnetIds"]) == dev.config.az_count for e in endpoints)
+    assert all(len(e["SubnetIds"]) == dev.config.network.az_count for e in endpoints)
 
 
 def test_the_endpoint_security_group_admits_https_from_the_literal_vpc_cidr_only(dev: Synth) -> None:
@@ -212,33 +207,3 @@ def test_what_calls_s3_from_the_vpc_may_reach_it_through_the_gateway_endpoint(de
         if r["Type"] == "AWS::SageMaker::Endpoint" and r["Properties"]["EndpointName"].endswith("-realtime")
     ]
     assert any(d.startswith("EndpointSecurityGrouptoIndirectPeer") for d in endpoint["DependsOn"])
-
-
-def test_a_function_allowed_s3_actions_without_a_way_to_s3_is_refused_at_synth() -> None:
-    app = cdk.App(context=cdk_context())
-    config = load_config(cdk_context())
-    stack = cdk.Stack(app, "Bare", env=cdk.Environment(region="us-east-1"))
-    vpc = ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=1,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Workloads", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
-    reads_s3 = iam.PolicyStatement(actions=["s3:ListBucket"], resources=["arn:aws:s3:::bucket"])
-    with pytest.raises(ValueError, match="allowed S3 actions but given no s3_prefix_list"):
-        PythonFunctionInVpc(
-            stack,
-            "Function",
-            config=config,
-            package="batch_run",
-            description="lists a bucket",
-            timeout=cdk.Duration.seconds(10),
-            max_concurrency=1,
-            vpc=vpc,
-            subnets=ec2.SubnetSelection(subnet_group_name="Workloads"),
-            logs_key=kms.Key(stack, "Key"),
-            environment={},
-            statements=[reads_s3],
-        )

@@ -1,16 +1,22 @@
-"""ObservabilityStack: the audit trail, its delivery, and what it records."""
+"""ObservabilityStack: the audit trail, its delivery and what it records; the security and workload
+alarms; the dashboard. The construct tests (tests/infra/constructs/) cover each construct alone; these
+check the whole app: that nothing that can fail goes unwatched, in every configuration variant."""
 
 from __future__ import annotations
 
 import json
 
 import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from constructs import IConstruct
 
 from infra.config import load_config
-from infra.constructs.audit_trail import BEDROCK_DATA_EVENT_TYPES, event_selectors
+from infra.constructs.audit_trail import BEDROCK_DATA_EVENT_TYPES
+from infra.constructs.observability import Observable, observables_in
 from infra.constructs.security_alarms import SECURITY_EVENTS
 from infra.constructs.vpc_function import PythonFunctionInVpc
-from infra.constructs.workload_alarms import constructs_of
+from infra.platform import build_platform
 from tests.conftest import Synth, cdk_context
 
 TRAIL_ARN = {
@@ -93,10 +99,21 @@ def test_data_events_cover_the_data_buckets_and_bedrock_by_default(dev: Synth) -
     assert bedrock_types == set(BEDROCK_DATA_EVENT_TYPES)
 
 
-def test_without_data_events_the_trail_records_management_events_only() -> None:
-    selectors = event_selectors(load_config(cdk_context(trail_data_events="false")))
-    assert [s.name for s in selectors] == ["All management events"]
-    assert len(event_selectors(load_config(cdk_context()))) == 2 + len(BEDROCK_DATA_EVENT_TYPES)
+@pytest.fixture(scope="module")
+def account_owner() -> Template:
+    """The Observability stack of a deployment that owns the account-wide settings and pays for no
+    data events (no assistant: it needs no AgentCore region); built without the other variants' gates."""
+    app = cdk.App(
+        context=cdk_context(transaction_search="true", trail_data_events="false", assistant="false")
+    )
+    platform = build_platform(app, load_config(app.node.get_all_context()))
+    return Template.from_stack(platform.observability)
+
+
+def test_without_data_events_the_trail_records_management_events_only(account_owner: Template) -> None:
+    [trail] = account_owner.find_resources("AWS::CloudTrail::Trail").values()
+    assert [s["Name"] for s in trail["Properties"]["AdvancedEventSelectors"]] == ["All management events"]
+    assert load_config(cdk_context()).audit.trail_data_events is True
 
 
 def test_each_security_event_has_a_filter_and_an_alarm_that_notifies_the_topic(dev: Synth) -> None:
@@ -162,6 +179,134 @@ def alarms(synth: Synth) -> dict[str, dict]:
             synth.platform.observability, "AWS::CloudWatch::Alarm"
         ).items()
     }
+
+
+def constructs_of(stacks: list[cdk.Stack], kind: type) -> list:
+    return [c for stack in stacks for c in stack.node.find_all() if isinstance(c, kind)]
+
+
+# What can fail at run time and must be watched: functions, queues, state machines, endpoints and
+# the assistant's harness and gateway, by their CloudFormation types.
+WATCHED_TYPES = (
+    "AWS::Lambda::Function",
+    "AWS::SQS::Queue",
+    "AWS::StepFunctions::StateMachine",
+    "AWS::SageMaker::Endpoint",
+    "AWS::BedrockAgentCore::Harness",
+    "AWS::BedrockAgentCore::Gateway",
+)
+# A cr.Provider's framework function names the handlers it calls in these variables.
+PROVIDER_HANDLER_VARIABLES = ("USER_ON_EVENT_FUNCTION_ARN", "USER_IS_COMPLETE_FUNCTION_ARN")
+
+
+def deploy_time_functions(resources: dict[str, dict]) -> set[str]:
+    """The functions that run only while CloudFormation deploys (custom-resource handlers: the CDK's
+    bucket deployment, auto-delete and prefix-list lookups, our invocation-logging provider): the
+    ServiceToken of a custom resource, and the handlers a provider framework function calls. They
+    are exempt from the guard: a failure there fails the deploy, which a person is watching."""
+
+    def target(value: object) -> str | None:
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return value["Fn::GetAtt"][0]
+        return None
+
+    tokens = {
+        target(r["Properties"].get("ServiceToken"))
+        for r in resources.values()
+        if r["Type"].startswith("Custom::") or r["Type"] == "AWS::CloudFormation::CustomResource"
+    } - {None}
+    handlers = {
+        target(resources[token]["Properties"].get("Environment", {}).get("Variables", {}).get(variable))
+        for token in tokens
+        for variable in PROVIDER_HANDLER_VARIABLES
+    } - {None}
+    return tokens | handlers
+
+
+def watching_observable(resource: IConstruct) -> IConstruct | None:
+    """The innermost construct above `resource` that is Observable and has an alarm rule."""
+    for scope in reversed(resource.node.scopes[:-1]):
+        if isinstance(scope, Observable) and scope.alarm_rules():
+            return scope
+    return None
+
+
+def test_nothing_that_can_fail_goes_unwatched(all_variants: list[Synth]) -> None:
+    """Guard: every function (but deploy-time ones), queue, state machine, endpoint, harness and
+    gateway of the app, found in the templates, lies under an Observable construct with an alarm rule;
+    and every such rule of every stack has its alarm. A new workload that does not implement the
+    protocol, or a stack left out of the Observability stack's workloads, fails here."""
+    for synth in all_variants:
+        for stack in synth.platform.stacks:
+            resources = synth.templates[stack.stack_name]["Resources"]
+            exempt = deploy_time_functions(resources)
+            by_logical_id = {
+                stack.resolve(c.logical_id): c for c in stack.node.find_all() if isinstance(c, cdk.CfnElement)
+            }
+            for logical_id, resource in resources.items():
+                if resource["Type"] not in WATCHED_TYPES or logical_id in exempt:
+                    continue
+                where = (
+                    f"{synth.config.deployment.profile}: {stack.stack_name}/{logical_id} ({resource['Type']})"
+                )
+                assert watching_observable(by_logical_id[logical_id]) is not None, f"unwatched: {where}"
+
+        rules = sum(len(o.alarm_rules()) for o in observables_in(synth.platform.stacks))
+        observability = synth.platform.observability
+        # One alarm per rule, plus Bedrock throttling (account-wide: no workload owns it).
+        assert len(observability.workload_alarms.alarms) == rules + 1
+        workload_alarms = [
+            i
+            for i in synth.resources(observability, "AWS::CloudWatch::Alarm")
+            if i.startswith("WorkloadAlarms")
+        ]
+        assert len(workload_alarms) == rules + 1
+
+
+def test_the_guard_exempts_exactly_the_deploy_time_functions(dev: Synth) -> None:
+    exempt = {
+        stack.stack_name.removeprefix("GenAiPlatform-dev-"): sorted(
+            deploy_time_functions(dev.templates[stack.stack_name]["Resources"])
+        )
+        for stack in dev.platform.stacks
+    }
+    assert {name: len(ids) for name, ids in exempt.items() if ids} == {
+        "Data": 1,  # S3 auto-delete (dev buckets are destroyed with the stack)
+        "Network": 2,  # the S3 prefix-list lookup, the default security group's restriction
+        "KnowledgeBase": 3,  # the sample corpus upload; the invocation-logging provider and handler
+    }
+    functions = constructs_of(dev.platform.stacks, PythonFunctionInVpc)
+    workload_ids = {cdk.Stack.of(f).resolve(f.function.node.default_child.logical_id) for f in functions}
+    assert not workload_ids & {i for ids in exempt.values() for i in ids}
+
+
+def test_alarms_keep_the_logical_ids_they_had_when_listed_by_hand(dev: Synth) -> None:
+    # A changed logical ID replaces the alarm on deploy (a new name; its history starts again).
+    kept = {
+        "WorkloadAlarmsAsyncBacklogWithoutCapacityTooLong",
+        "WorkloadAlarmsAsyncFailedRequests",
+        "WorkloadAlarmsAsyncInvocation5xxErrors",
+        "WorkloadAlarmsAsyncInvokeFunctionErrors",
+        "WorkloadAlarmsBatchTransformPrepareRunFunctionErrors",
+        "WorkloadAlarmsBedrockThrottling",
+        "WorkloadAlarmsGatewaySystemErrors",
+        "WorkloadAlarmsGatewayThrottles",
+        "WorkloadAlarmsHarnessSystemErrors",
+        "WorkloadAlarmsHarnessThrottles",
+        "WorkloadAlarmsIngestionFunctionErrors",
+        "WorkloadAlarmsOperationsToolsErrors",
+        "WorkloadAlarmsRealtimeInvocation5xxErrors",
+        "WorkloadAlarmsServerlessInvocation5xxErrors",
+    }
+    # Named after the construct that owns the rule now, the queue pair or the batch runs, rather than
+    # the dead-letter queue or the state machine inside it: replaced once, unchanged otherwise.
+    renamed = {
+        "WorkloadAlarmsIngestionMessagesInDeadLetterQueue",  # was ...IngestionDeadLetterQueue...
+        "WorkloadAlarmsAsyncInvokeMessagesInDeadLetterQueue",  # was ...AsyncInvokeDeadLetterQueue...
+        "WorkloadAlarmsBatchTransformFailedExecutions",  # was ...BatchTransformStateMachine...
+    }
+    found = {i[: -len("12345678")] for i in alarms(dev) if i.startswith("WorkloadAlarms")}
+    assert found == kept | renamed
 
 
 def test_every_alarm_of_the_app_has_an_action(all_variants: list[Synth]) -> None:
@@ -269,23 +414,30 @@ def test_the_dashboard_shows_bedrock_by_model_and_the_glue(dev: Synth) -> None:
         assert text in body, text
 
 
+def test_the_dashboard_has_a_section_per_kind_of_workload_after_bedrock(dev: Synth) -> None:
+    sections = dev.platform.observability.dashboard.sections
+    assert {"SageMaker endpoints", "Lambda functions", "Queues", "Operations assistant (AgentCore)"} <= set(
+        sections
+    )
+    body = dashboard_body(dev)
+    assert body.index("## Bedrock") < min(body.index(f"## {section}") for section in sections)
+    # Each heading once: rows of one section are drawn together.
+    assert all(body.count(f"## {section}") == 1 for section in sections)
+
+
 def test_every_log_group_of_the_app_has_a_retention_and_a_key(all_variants: list[Synth]) -> None:
     for synth in all_variants:
         for stack in synth.platform.stacks:
             for logical_id, group in synth.resources(stack, "AWS::Logs::LogGroup").items():
                 properties = group["Properties"]
-                assert properties["RetentionInDays"] == synth.config.log_retention_days, logical_id
+                assert properties["RetentionInDays"] == synth.config.deployment.log_retention_days, logical_id
                 assert "KmsKeyId" in properties, f"{stack.stack_name}/{logical_id}"
 
 
-def test_transaction_search_is_turned_on_only_by_the_owning_deployment_and_never_off() -> None:
-    from aws_cdk.assertions import Template
-
-    from infra.platform import build_platform
-
-    app = cdk.App(context=cdk_context(transaction_search="true", assistant="false"))
-    platform = build_platform(app, load_config(app.node.get_all_context()))
-    template = Template.from_stack(platform.observability).to_json()["Resources"]
+def test_transaction_search_is_turned_on_only_by_the_owning_deployment_and_never_off(
+    account_owner: Template, dev: Synth
+) -> None:
+    template = account_owner.to_json()["Resources"]
     [search] = [r for r in template.values() if r["Type"] == "AWS::XRay::TransactionSearchConfig"]
     [policy] = [r for r in template.values() if r["Type"] == "AWS::Logs::ResourcePolicy"]
     assert search["Properties"]["IndexingPercentage"] == 1
@@ -296,4 +448,5 @@ def test_transaction_search_is_turned_on_only_by_the_owning_deployment_and_never
         else policy["Properties"]["PolicyDocument"]
     )
     assert "xray.amazonaws.com" in json.dumps(document)
-    assert load_config(cdk_context()).transaction_search is False
+    assert load_config(cdk_context()).audit.transaction_search is False
+    assert dev.resources(dev.platform.observability, "AWS::XRay::TransactionSearchConfig") == {}

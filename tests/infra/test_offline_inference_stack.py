@@ -43,7 +43,10 @@ def test_async_config_writes_encrypted_results_and_notifies_both_topics(dev: Syn
     assert "SuccessTopic" in json.dumps(notification["SuccessTopic"])
     assert "ErrorTopic" in json.dumps(notification["ErrorTopic"])
     client = config["AsyncInferenceConfig"]["ClientConfig"]
-    assert client["MaxConcurrentInvocationsPerInstance"] == dev.config.async_max_concurrent_invocations
+    assert (
+        client["MaxConcurrentInvocationsPerInstance"]
+        == dev.config.offline_inference.async_max_concurrent_invocations
+    )
     [variant] = config["ProductionVariants"]
     assert variant["InstanceType"] == "ml.inf2.xlarge"
     for topic in resources(dev, "AWS::SNS::Topic").values():
@@ -65,7 +68,7 @@ def test_async_scales_between_zero_and_the_maximum_on_backlog(dev: Synth, cpu: S
         "ApproximateBacklogSizePerInstance",
     )
     assert metric["Dimensions"] == [{"Name": "EndpointName", "Value": "GenAiPlatform-dev-async"}]
-    assert configuration["TargetValue"] == dev.config.async_backlog_per_instance
+    assert configuration["TargetValue"] == dev.config.offline_inference.async_backlog_per_instance
 
 
 def test_a_backlog_with_no_instance_starts_one(dev: Synth) -> None:
@@ -111,7 +114,9 @@ def test_objects_in_the_inbox_reach_the_glue_through_an_encrypted_queue(dev: Syn
     environment = function["Environment"]["Variables"]
     assert environment["ENDPOINT_NAME"] == "GenAiPlatform-dev-async"
     assert environment["INBOX_PREFIX"] == "async/inbox/"
-    assert environment["INVOCATION_TIMEOUT_SECONDS"] == str(dev.config.async_invocation_timeout_seconds)
+    assert environment["INVOCATION_TIMEOUT_SECONDS"] == str(
+        dev.config.offline_inference.async_invocation_timeout_seconds
+    )
     assert function["Handler"] == "async_invoke.handler.lambda_handler"
     mapping = one(dev, "AWS::Lambda::EventSourceMapping", "AsyncInvoke")
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -153,11 +158,11 @@ def test_the_transform_job_runs_line_split_multi_record_with_a_bounded_timeout(
 ) -> None:
     transform = definition(dev)["States"]["Transform"]
     assert transform["Resource"] == "arn:aws:states:::sagemaker:createTransformJob.sync"
-    assert transform["TimeoutSeconds"] == dev.config.batch_timeout_minutes * 60
+    assert transform["TimeoutSeconds"] == dev.config.offline_inference.batch_timeout_minutes * 60
     parameters = transform["Parameters"]
     assert parameters["TransformJobName.$"] == "$.run.job_name"
     assert parameters["BatchStrategy"] == "MultiRecord"
-    assert parameters["MaxPayloadInMB"] == dev.config.batch_max_payload_mb
+    assert parameters["MaxPayloadInMB"] == dev.config.offline_inference.batch_max_payload_mb
     assert parameters["MaxPayloadInMB"] * parameters["MaxConcurrentTransforms"] <= 100
     assert parameters["TransformInput"]["SplitType"] == "Line"
     assert parameters["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri.$"] == "$.run.input_uri"

@@ -20,7 +20,9 @@ from tests.conftest import Synth, cdk_context
 
 def test_an_unacknowledged_finding_fails_synth(tmp_path: Path) -> None:
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    stack = PlatformStack(app, "Careless", config=load_config(cdk_context()), description="a plain bucket")
+    stack = PlatformStack(
+        app, "Careless", deployment=load_config(cdk_context()).deployment, description="a plain bucket"
+    )
     s3.Bucket(stack, "PlainBucket")
     add_policy_gates(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):
@@ -79,7 +81,7 @@ def test_every_template_passes_cfn_lint_without_errors_or_warnings(all_variants:
     problems = []
     for synth in all_variants:
         for template in sorted(synth.outdir.glob("*.template.json")):
-            matches = lint_file(template, ManualArgs(regions=[synth.config.region]))
+            matches = lint_file(template, ManualArgs(regions=[synth.config.deployment.region]))
             problems += [f"{template.name}: {m}" for m in matches]
     assert problems == []
     linted = sum(len(list(s.outdir.glob("*.template.json"))) for s in all_variants)

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from agent_actions import handler
-from agent_actions.actions import Deployment
+from agent_actions.deployment import Deployment
 from agent_actions.tools import TOOLS
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.lambdas.agent_actions.test_handler import gateway_context, guardrail_answer, retrieval_result
+from tests.lambdas.agent_actions.calls import gateway_context, guardrail_answer, retrieval_result
 from tests.support.aws_calls import AwsCall, AwsCallRecorder, authorizations
 from tests.support.functions import DeployedFunction
 from tests.support.iam import Templates, assert_allowed

@@ -4,6 +4,7 @@ error the state machine catches), and none is made after S3 has been called."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -127,7 +128,7 @@ def test_the_handler_answers_any_bad_event_with_the_error_the_state_machine_catc
 ) -> None:
     s3 = RecordingS3()
     monkeypatch.setenv("INFERENCE_BUCKET", BUCKET)
-    monkeypatch.setattr(handler.boto3, "client", lambda service: s3)
+    monkeypatch.setattr(handler, "clients", SimpleNamespace(s3=s3))
     with pytest.raises(InvalidBatchInputError):
         handler.lambda_handler(event, LambdaContext())
     assert s3.calls == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -81,7 +82,7 @@ def test_the_handler_passes_the_state_machine_context_through(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INFERENCE_BUCKET", BUCKET)
-    monkeypatch.setattr(handler.boto3, "client", lambda service: s3)
+    monkeypatch.setattr(handler, "clients", SimpleNamespace(s3=s3))
     event = {"input": {"input_prefix": "batch/input/day-1/"}, "execution_name": "run-42", "start_time": START}
     assert handler.lambda_handler(event, LambdaContext())["job_name"] == job_name("run-42", START)
     with pytest.raises(InvalidBatchInputError, match="called without"):

@@ -23,13 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from kb_ingestion.ingestion import (
-    COVERAGE_MARGIN,
-    KnowledgeBaseSync,
-    MalformedEventError,
-    Skipped,
-    parse_message,
-)
+from kb_ingestion.events import MalformedEventError, Skipped, parse_message
+from kb_ingestion.ingestion import COVERAGE_MARGIN, KnowledgeBaseSync
 from moto import mock_aws
 
 from tests.lambdas.kb_ingestion.fakes import FakeIngestionJobs

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from kb_ingestion.ingestion import DocumentChange, MalformedEventError, Skipped, parse_message
+from kb_ingestion.events import DocumentChange, MalformedEventError, Skipped, parse_message
 
 from tests.lambdas.kb_ingestion.burst import BUCKET, PREFIX, s3_event_bodies
 

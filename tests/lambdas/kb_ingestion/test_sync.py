@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
-from kb_ingestion.ingestion import DocumentChange, KnowledgeBaseSync, Outcome
+from kb_ingestion.events import DocumentChange
+from kb_ingestion.ingestion import KnowledgeBaseSync, Outcome
 
 KB, DS = "KB12345678", "DS12345678"
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
