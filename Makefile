@@ -80,9 +80,11 @@ test: $(PY_STAMP) $(NODE_STAMP) $(ML_STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
-bench: $(PY_STAMP) $(ML_STAMP)
+# Issue 16's figures (synth against an empty app, serving against its floor, handler imports
+# against boto3), each a ratio measured in this run, then the ingestion burst.
+bench: $(PY_STAMP) $(NODE_STAMP) $(ML_STAMP)
+	PYTHONPATH=. $(PY) -m tests.bench
 	PYTHONPATH=.:lambdas $(PY) -m tests.lambdas.kb_ingestion.burst
-	PYTHONPATH=. $(PY) -m tests.sagemaker.serving_benchmark
 
 ask: $(PY_STAMP)
 	$(PY) -m infra.ask "$(Q)" --profile $(PROFILE) $(if $(SESSION),--session $(SESSION))

@@ -128,3 +128,20 @@ def all_variants(
     dev: Synth, prod: Synth, egress: Synth, opensearch: Synth, gpu: Synth, cpu: Synth, eu: Synth
 ) -> list[Synth]:
     return [dev, prod, egress, opensearch, gpu, cpu, eu]
+
+
+# The whole-app variants are session fixtures, built once per test process. With the suite spread
+# over processes (pytest-xdist, --dist loadgroup), the tests of the dev variant share one process and
+# the tests of the other variants another, so each variant is synthesized at most twice (dev) and the
+# tests that need no whole app spread over what is left.
+DEV_FIXTURES = {"dev", "templates"}
+OTHER_VARIANT_FIXTURES = {"prod", "egress", "opensearch", "gpu", "cpu", "eu", "all_variants"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & OTHER_VARIANT_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group("variants"))
+        elif fixtures & DEV_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group("dev"))
