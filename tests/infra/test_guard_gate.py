@@ -3,6 +3,9 @@ CfnGuardValidator says."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import aws_cdk as cdk
 import jsii
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
@@ -64,3 +67,17 @@ def test_it_carries_the_full_validators_name_and_rule_ids() -> None:
     full = CfnGuardValidator(control_tower_rules_enabled=True, rules=[str(GUARD_RULES)])
     assert gate.name == full.name == "cdk-validator-cfnguard"
     assert gate.rule_ids == full.rule_ids
+
+
+def test_no_control_tower_rule_fails_a_template_without_its_resource_types(tmp_path: Path) -> None:
+    # The other premise: a rule whose types are absent can only SKIP, never fail (no rule demands
+    # that some resource exist). Checked with every rule over a template of one unrelated resource.
+    unrelated = {
+        "Resources": {"Parameter": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String"}}}
+    }
+    assert not any("AWS::SSM::Parameter" in rule.resource_types for rule in control_tower_rules())
+    template = tmp_path / "Unrelated.template.json"
+    template.write_text(json.dumps(unrelated))
+    report = CfnGuardValidator(control_tower_rules_enabled=True).validate(Templates([str(template)]))
+    assert report.success
+    assert violations(report) == []
