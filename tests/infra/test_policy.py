@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 from cfnlint.api import ManualArgs, lint_file
+from cfnlint.version import __version__ as cfnlint_version
 
 from infra.config import load_config
 from infra.policy import acknowledge, add_policy_gates
@@ -78,9 +79,16 @@ def test_acknowledgement_reasons_are_specific(all_variants: list[Synth]) -> None
             assert len(finding["reason"]) >= 80, finding
 
 
-def test_every_template_passes_cfn_lint_without_errors_or_warnings(all_variants: list[Synth]) -> None:
-    # Variants share many templates byte for byte (the Data stack of dev and of gpu, say): cfn-lint's
-    # verdict depends only on the template and the region, so each distinct pair is linted once.
+# cfn-lint's verdict depends only on the template, the region and cfn-lint's own version: a clean
+# verdict is kept in pytest's cache under that key, so a warm run lints only what changed.
+CLEAN_LINT = "genai-platform/cfn-lint-clean"
+
+
+def test_every_template_passes_cfn_lint_without_errors_or_warnings(
+    all_variants: list[Synth], pytestconfig: pytest.Config
+) -> None:
+    # Variants share many templates byte for byte (the Data stack of dev and of gpu, say), so each
+    # distinct (template, region) pair is linted once.
     distinct: dict[tuple[str, str], Path] = {}
     templates = 0
     for synth in all_variants:
@@ -88,10 +96,19 @@ def test_every_template_passes_cfn_lint_without_errors_or_warnings(all_variants:
             region = synth.config.deployment.region
             distinct.setdefault((hashlib.sha256(template.read_bytes()).hexdigest(), region), template)
             templates += 1
-    problems = []
-    for (_, region), template in sorted(distinct.items()):
+    clean = set(pytestconfig.cache.get(CLEAN_LINT, [])) if pytestconfig.cache else set()
+    problems, linted_clean = [], set()
+    for (digest, region), template in sorted(distinct.items()):
+        key = f"{cfnlint_version}/{region}/{digest}"
+        if key in clean:
+            linted_clean.add(key)
+            continue
         matches = lint_file(template, ManualArgs(regions=[region]))
         problems += [f"{template.parent.name}/{template.name}: {m}" for m in matches]
+        if not matches:
+            linted_clean.add(key)
+    if pytestconfig.cache:  # only this run's templates: the cache does not grow
+        pytestconfig.cache.set(CLEAN_LINT, sorted(linted_clean))
     assert problems == []
     assert templates == sum(len(s.platform.stacks) for s in all_variants)
     assert len(distinct) < templates
