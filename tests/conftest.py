@@ -21,6 +21,7 @@ from infra.config import AppConfig, load_config
 from infra.platform import Platform, build_platform
 from infra.synth_summary import stack_templates
 from infra.validation_report import unacknowledged_findings
+from tests.support.assemblies import AssemblyCache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,48 +51,82 @@ class Synth:
         }
 
 
-def synthesize(outdir: Path, customize: Callable[[Platform], None] | None = None, **overrides: Any) -> Synth:
+def synthesize(
+    outdir: Path,
+    customize: Callable[[Platform], None] | None = None,
+    *,
+    assemblies: AssemblyCache | None = None,
+    **overrides: Any,
+) -> Synth:
+    """Build the app for `overrides` and synthesize it into `outdir`, with every policy gate.
+
+    Given `assemblies`, a variant whose inputs are unchanged since an earlier run reuses that run's
+    cloud assembly (templates, validation report) instead of synthesizing again; its construct tree
+    is still built here, for the tests that ask it for logical IDs and resolved values.
+    """
     app = cdk.App(context=cdk_context(**overrides), outdir=str(outdir))
     config = load_config(app.node.get_all_context())
     platform = build_platform(app, config)
     if customize is not None:
         customize(platform)
-    app.synth()
-    # The same gate as app.py: a plugin can report success while listing findings.
+    cached = assemblies.find(overrides) if assemblies is not None and customize is None else None
+    if cached is None:
+        app.synth()
+        # The same gate as app.py: a plugin can report success while listing findings.
+        assert unacknowledged_findings(outdir) == []
+        if assemblies is not None and customize is None:
+            assemblies.keep(overrides, outdir)
+    else:
+        outdir = cached
     assert unacknowledged_findings(outdir) == []
     return Synth(config=config, platform=platform, outdir=outdir, templates=stack_templates(outdir))
 
 
 @pytest.fixture(scope="session")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The default: the dev profile as cdk.json defines it."""
-    return synthesize(tmp_path_factory.mktemp("dev"))
+def assemblies(pytestconfig: pytest.Config) -> AssemblyCache | None:
+    """Cloud assemblies of earlier runs, by a digest of every input (None without pytest's cache)."""
+    if pytestconfig.cache is None:
+        return None
+    return AssemblyCache(pytestconfig.cache.mkdir("cloud-assemblies"))
 
 
 @pytest.fixture(scope="session")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def dev(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
+    """The default: the dev profile as cdk.json defines it."""
+    return synthesize(tmp_path_factory.mktemp("dev"), assemblies=assemblies)
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
     return synthesize(
-        tmp_path_factory.mktemp("prod"), profile="prod", account="123456789012", alarm_email="ops@example.com"
+        tmp_path_factory.mktemp("prod"),
+        assemblies=assemblies,
+        profile="prod",
+        account="123456789012",
+        alarm_email="ops@example.com",
     )
 
 
 @pytest.fixture(scope="session")
-def egress(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def egress(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
     """dev with internet egress, given as the CLI gives it: a string."""
-    return synthesize(tmp_path_factory.mktemp("egress"), internet_egress="true")
+    return synthesize(tmp_path_factory.mktemp("egress"), assemblies=assemblies, internet_egress="true")
 
 
 @pytest.fixture(scope="session")
-def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def opensearch(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
     """dev with the knowledge base's vectors in OpenSearch Serverless instead of S3 Vectors."""
-    return synthesize(tmp_path_factory.mktemp("opensearch"), vector_store="opensearch_serverless")
+    return synthesize(
+        tmp_path_factory.mktemp("opensearch"), assemblies=assemblies, vector_store="opensearch_serverless"
+    )
 
 
 @pytest.fixture(scope="session")
-def gpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def gpu(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
     """dev with every SageMaker mode on a GPU type with local NVMe storage (no volume key)."""
     return synthesize(
         tmp_path_factory.mktemp("gpu"),
+        assemblies=assemblies,
         realtime_instance_type="ml.g5.xlarge",
         async_instance_type="ml.g5.xlarge",
         batch_instance_type="ml.g5.xlarge",
@@ -99,11 +134,12 @@ def gpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def cpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def cpu(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
     """dev with the SageMaker modes on CPU types, data capture on, provisioned serverless
     concurrency, a daily batch schedule, and the assistant on Amazon Nova Lite."""
     return synthesize(
         tmp_path_factory.mktemp("cpu"),
+        assemblies=assemblies,
         realtime_instance_type="ml.m5.large",
         realtime_max_instances="3",
         data_capture_percentage="25",
@@ -118,9 +154,9 @@ def cpu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def eu(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def eu(tmp_path_factory: pytest.TempPathFactory, assemblies: AssemblyCache | None) -> Synth:
     """The default settings in eu-central-1: EU inference profile, AgentCore's EU AZ IDs."""
-    return synthesize(tmp_path_factory.mktemp("eu"), region="eu-central-1")
+    return synthesize(tmp_path_factory.mktemp("eu"), assemblies=assemblies, region="eu-central-1")
 
 
 @pytest.fixture(scope="session")
