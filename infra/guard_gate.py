@@ -50,15 +50,21 @@ def control_tower_rules() -> tuple[GuardRule, ...]:
             path = PurePosixPath(member.name)
             if member.isfile() and path.suffix == ".guard" and CONTROL_TOWER in path.parts:
                 text = tar.extractfile(member).read().decode("utf-8")  # type: ignore[union-attr]
-                rules.append(GuardRule(path.stem, text, frozenset(RESOURCE_TYPE.findall(text))))
+                # Types the rule's code names, not its comments ("# Reports on: AWS::...").
+                code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+                rules.append(GuardRule(path.stem, text, frozenset(RESOURCE_TYPE.findall(code))))
+    names = [rule.name for rule in rules]
+    if len(set(names)) != len(names):  # they are written to one folder, by name
+        raise ValueError("two Control Tower rule files share a name; the Guard gate cannot tell them apart")
     return tuple(sorted(rules, key=lambda rule: rule.name))
 
 
 def resource_types(template_paths: list[str]) -> set[str]:
     return {
-        resource["Type"]
+        resource.get("Type")
         for path in template_paths
         for resource in json.loads(Path(path).read_text(encoding="utf-8")).get("Resources", {}).values()
+        if isinstance(resource, dict)
     }
 
 

@@ -82,6 +82,10 @@ def test_acknowledgement_reasons_are_specific(all_variants: list[Synth]) -> None
 # cfn-lint's verdict depends only on the template, the region and cfn-lint's own version: a clean
 # verdict is kept in pytest's cache under that key, so a warm run lints only what changed.
 CLEAN_LINT = "genai-platform/cfn-lint-clean"
+# How the templates are linted: this module's code and any cfn-lint configuration file it may read.
+LINT_SETUP = hashlib.sha256(
+    b"".join(p.read_bytes() for p in [Path(__file__), *sorted(Path.cwd().glob(".cfnlintrc*"))])
+).hexdigest()[:16]
 
 
 def test_every_template_passes_cfn_lint_without_errors_or_warnings(
@@ -96,10 +100,11 @@ def test_every_template_passes_cfn_lint_without_errors_or_warnings(
             region = synth.config.deployment.region
             distinct.setdefault((hashlib.sha256(template.read_bytes()).hexdigest(), region), template)
             templates += 1
-    clean = set(pytestconfig.cache.get(CLEAN_LINT, [])) if pytestconfig.cache else set()
+    cache = getattr(pytestconfig, "cache", None)
+    clean = set(cache.get(CLEAN_LINT, [])) if cache else set()
     problems, linted_clean = [], set()
     for (digest, region), template in sorted(distinct.items()):
-        key = f"{cfnlint_version}/{region}/{digest}"
+        key = f"{cfnlint_version}/{LINT_SETUP}/{region}/{digest}"
         if key in clean:
             linted_clean.add(key)
             continue
@@ -107,8 +112,8 @@ def test_every_template_passes_cfn_lint_without_errors_or_warnings(
         problems += [f"{template.parent.name}/{template.name}: {m}" for m in matches]
         if not matches:
             linted_clean.add(key)
-    if pytestconfig.cache:  # only this run's templates: the cache does not grow
-        pytestconfig.cache.set(CLEAN_LINT, sorted(linted_clean))
+    if cache:  # only this run's templates: the cache does not grow
+        cache.set(CLEAN_LINT, sorted(linted_clean))
     assert problems == []
     assert templates == sum(len(s.platform.stacks) for s in all_variants)
     assert len(distinct) < templates

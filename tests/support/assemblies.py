@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from functools import cache
 from importlib import metadata
@@ -33,9 +34,9 @@ INPUT_FILES = (
     "tests/conftest.py",
     "tests/support/assemblies.py",
 )
-# What synthesizes and checks the templates, as installed (the lock files say what should be).
-LIBRARIES = ("aws-cdk-lib", "constructs", "cdk-nag", "cdklabs.cdk-validator-cfnguard", "jsii", "pydantic")
 COMPLETE = ".complete"
+# The CDK merges context from these over what the tests pass: with them set, nothing is reused.
+CONTEXT_FROM_ENVIRONMENT = ("CDK_CONTEXT_JSON", "CDK_CONTEXT_FILE")
 
 
 @cache
@@ -53,8 +54,9 @@ def inputs_digest() -> str:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"<absent>")
         digest.update(b"\0")
-    for library in LIBRARIES:
-        digest.update(f"{library}=={metadata.version(library)}\n".encode())
+    # Every package as installed (a drift from the lock files changes the key too) and Python's version.
+    installed = sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()})
+    digest.update("\n".join([*installed, sys.version]).encode())
     return digest.hexdigest()
 
 
@@ -68,10 +70,20 @@ class AssemblyCache:
         variant = hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:16]
         return variant, self.folder / f"{variant}-{inputs_digest()[:32]}"
 
-    def find(self, overrides: dict[str, Any]) -> Path | None:
-        """The assembly of this variant made from the same inputs, if an earlier run kept one."""
+    def find(self, overrides: dict[str, Any], outdir: Path) -> bool:
+        """Copy the assembly of this variant made from the same inputs into `outdir` (the test's
+        copy survives a later run replacing the cache entry); False if no earlier run kept one."""
+        if any(os.environ.get(name) for name in CONTEXT_FROM_ENVIRONMENT):
+            return False
         _, entry = self._entry(overrides)
-        return entry if (entry / COMPLETE).exists() else None
+        if not (entry / COMPLETE).exists():
+            return False
+        try:
+            shutil.copytree(entry, outdir, dirs_exist_ok=True)
+        except OSError:  # the entry replaced meanwhile by another run: synthesize instead
+            return False
+        (outdir / COMPLETE).unlink(missing_ok=True)
+        return True
 
     def keep(self, overrides: dict[str, Any], outdir: Path) -> None:
         """Keep `outdir` (a synthesized, checked assembly) for later runs, and drop this variant's
