@@ -21,19 +21,18 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from infra.constructs.encryption import add_where_owned, eventbridge_delivery_statement
-from infra.constructs.observability import FIVE_MINUTES, ROW_HEIGHT, AlarmRule, DashboardRow
+from infra.constructs.observability import (
+    FIVE_MINUTES,
+    HIDDEN_ID,
+    ROW_HEIGHT,
+    AlarmRule,
+    DashboardRow,
+    display_path,
+)
 from infra.policy import acknowledge_cross_stack_reference, acknowledge_synchronous_function
-
-# CloudFormation leaves this construct ID out of logical IDs (see queue_object_events).
-HIDDEN_ID = "Default"
-
-
-def display_path(construct: IConstruct) -> str:
-    """A construct's path as a person knows it: without the ID that logical IDs leave out."""
-    return "/".join(part for part in construct.node.path.split("/") if part != HIDDEN_ID)
 
 
 class ObjectEventQueue(Construct):

@@ -62,6 +62,15 @@ class Observable(Protocol):
         ...
 
 
+# The construct ID the CDK leaves out of logical IDs: a construct may take it to keep its children's.
+HIDDEN_ID = "Default"
+
+
+def display_path(construct: IConstruct) -> str:
+    """A construct's path as a person knows it: without the ID that logical IDs leave out."""
+    return "/".join(part for part in construct.node.path.split("/") if part != HIDDEN_ID)
+
+
 def observables_in(stacks: Iterable[cdk.Stack]) -> list[IConstruct]:
     """Every `Observable` construct in `stacks`, in construct-tree order (stable between synths)."""
     return [c for stack in stacks for c in stack.node.find_all() if isinstance(c, Observable)]

@@ -11,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
-from infra.constructs.observability import FIVE_MINUTES, AlarmRule, alarm_on_any, observables_in
+from infra.constructs.observability import FIVE_MINUTES, AlarmRule, alarm_on_any, display_path, observables_in
 
 
 def alarm_id(observable: IConstruct, rule: AlarmRule) -> str:
@@ -21,7 +21,7 @@ def alarm_id(observable: IConstruct, rule: AlarmRule) -> str:
     take that ID to keep its children's logical IDs). Stable as long as path and name are, so a
     redeploy updates an alarm in place instead of replacing it.
     """
-    return "".join(part for part in observable.node.path.split("/")[1:] if part != "Default") + rule.name
+    return "".join(display_path(observable).split("/")[1:]) + rule.name
 
 
 class WorkloadAlarms(Construct):

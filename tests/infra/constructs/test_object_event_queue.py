@@ -16,8 +16,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
-from infra.constructs.object_event_queue import ObjectEventQueue, display_path, queue_object_events
-from infra.constructs.observability import Observable, observables_in
+from infra.constructs.object_event_queue import ObjectEventQueue, queue_object_events
+from infra.constructs.observability import Observable, display_path, observables_in
 from tests.infra.constructs.conftest import statement_with_sid, template_of
 
 SETTINGS = {
